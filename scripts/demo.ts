@@ -1,0 +1,154 @@
+/**
+ * `npm run demo`: the bot on a throwaway local Prosody, with something to see.
+ *
+ * Starts Prosody (home.localhost = your deployment, peer.localhost = a peer's), the bot, a simulated peer that
+ * sends XEP-0268's own example reports in both formats, and a console that joins the operators room as the admin
+ * alice: room traffic is printed, typed lines are sent to the room (`/dm TEXT` sends a direct message to the bot,
+ * `/quit` or Ctrl-C ends the demo and removes everything).
+ *
+ * `--exit-after SECONDS` ends it by itself (used by the smoke test).
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import xml from '@xmpp/xml';
+import { Command } from 'commander';
+import { startBot } from '../src/bot.js';
+import { loadConfig } from '../src/core/config.js';
+import { createLogger } from '../src/log.js';
+import { parseXml } from '../src/protocol/xml.js';
+import { startProsody, type Client, type Element } from '../test/harness/prosody.js';
+import { botConfigJson, observeRoom } from '../test/harness/room.js';
+
+const opts = new Command()
+  .option('--exit-after <seconds>', 'end the demo by itself after this many seconds', Number)
+  .parse()
+  .opts<{ exitAfter?: number }>();
+
+const HOME = 'home.localhost';
+const PEER = 'peer.localhost';
+const PASSWORD = 'demo-password';
+const fixtures = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  say('Starting a throwaway Prosody on 127.0.0.1 (home.localhost = you, peer.localhost = a peer)…');
+  const prosody = await startProsody({ hosts: [HOME, PEER] });
+  const workDir = await mkdtemp(join(tmpdir(), 'incident-bot-demo-'));
+  for (const [user, host] of [
+    ['incidents', HOME],
+    ['alice', HOME],
+    ['incidents', PEER],
+    ['legacy', PEER],
+  ] as const) {
+    await prosody.register(user, host, PASSWORD);
+  }
+  const room = `operators@${prosody.mucOf(HOME)}`;
+  const configFile = join(workDir, 'bot.config.json');
+  await writeFile(
+    configFile,
+    JSON.stringify(
+      botConfigJson({
+        service: prosody.service,
+        domain: HOME,
+        username: 'incidents',
+        password: PASSWORD,
+        storagePath: join(workDir, 'incidents.json'),
+        defaultRoom: room,
+        allow: [`*@${prosody.mucOf(HOME)}`],
+        admins: [`alice@${HOME}`],
+        peers: [
+          { jid: `incidents@${PEER}/bot`, trust: 'trusted', format: 'iodef' },
+          { jid: `legacy@${PEER}`, trust: 'trusted', format: 'legacy' },
+        ],
+      }),
+      null,
+      2,
+    ),
+  );
+  const bot = await startBot(loadConfig(configFile), { log: createLogger(process.env.LOG_LEVEL ?? 'warn') });
+  say(`Bot online as incidents@${HOME}/bot, in ${room}. Config: ${configFile}`);
+
+  const alice = await prosody.client({ username: 'alice', host: HOME, password: PASSWORD, resource: 'console' });
+  const operators = await observeRoom(alice, room, 'alice');
+  let printed = 0;
+  const printRoom = () => {
+    for (; printed < operators.messages.length; printed += 1) {
+      const m = operators.messages[printed]!;
+      say(`\n[${room}] <${m.nick}>\n  ${m.body.split('\n').join('\n  ')}`);
+    }
+  };
+  alice.on('stanza', (el: Element) => {
+    if (el.is('message') && el.attrs.type === 'groupchat') setImmediate(printRoom);
+    if (el.is('message') && el.attrs.type === 'chat' && el.getChildText('body')) {
+      say(`\n[DM from ${String(el.attrs.from)}]\n  ${el.getChildText('body')!.split('\n').join('\n  ')}`);
+    }
+  });
+
+  const peer = await prosody.client({ username: 'incidents', host: PEER, password: PASSWORD, resource: 'bot' });
+  const legacyPeer = await prosody.client({ username: 'legacy', host: PEER, password: PASSWORD });
+  peer.iqCallee.set('urn:xmpp:incident:2', 'report', () => true);
+  await sendExamples(peer, legacyPeer, `incidents@${HOME}/bot`);
+
+  say('\nType a line to send it to the room (try !help, !list), /dm TEXT to message the bot, /quit to stop.');
+  let stopping = false;
+  const cleanup = async () => {
+    if (stopping) return;
+    stopping = true;
+    say('\nStopping the bot and Prosody, removing temp files…');
+    await bot.stop();
+    await prosody.stop();
+    await rm(workDir, { recursive: true, force: true });
+    say('Done.');
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void cleanup());
+  process.once('SIGTERM', () => void cleanup());
+  if (opts.exitAfter !== undefined) setTimeout(() => void cleanup(), opts.exitAfter * 1000);
+  if (process.stdin.isTTY || opts.exitAfter === undefined) {
+    const rl = createInterface({ input: process.stdin });
+    rl.on('line', (line) => {
+      const text = line.trim();
+      if (!text) return;
+      if (text === '/quit') return void cleanup();
+      if (text.startsWith('/dm ')) {
+        void alice.send(xml('message', { to: `incidents@${HOME}/bot`, type: 'chat' }, xml('body', {}, text.slice(4))));
+        return;
+      }
+      void operators.say(text);
+    });
+    rl.on('close', () => void (opts.exitAfter === undefined && cleanup()));
+  }
+}
+
+/** The XEP's own examples, as a peer would send them (payload only: from/to are the real stanza's). */
+async function sendExamples(peer: Client, legacyPeer: Client, botJid: string): Promise<void> {
+  const payloadOf = async (file: string): Promise<Element> => {
+    const parsed = parseXml(await readFile(join(fixtures, file), 'utf8'));
+    if (!parsed.ok) throw new Error(`fixture ${file}: ${parsed.error.message}`);
+    const child = parsed.value.getChildElements()[0];
+    if (!child) throw new Error(`fixture ${file} has no payload`);
+    return child;
+  };
+  say('\nPeer legacy@peer.localhost sends the XEP-0268 v0.2 legacy report…');
+  await legacyPeer.send(xml('message', { to: botJid }, await payloadOf('legacy/v0.2-report.xml')));
+  await pause(400);
+  say('Peer incidents@peer.localhost/bot sends the XEP-0268 v0.6 IODEF report…');
+  await peer.iqCaller.request(xml('iq', { type: 'set', to: botJid }, await payloadOf('iodef/v0.6-report.xml')));
+  await pause(400);
+  say('…and a request for assistance (block-host)…');
+  await peer.iqCaller.request(xml('iq', { type: 'get', to: botJid }, await payloadOf('iodef/v0.6-request.xml')));
+  await pause(400);
+  say('…and the legacy peer sends the v0.3 solution for its incident.');
+  await legacyPeer.send(xml('message', { to: botJid }, await payloadOf('legacy/v0.3-solution.xml')));
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+main().catch((err: Error) => {
+  process.stderr.write(`demo failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

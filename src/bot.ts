@@ -1,0 +1,116 @@
+/**
+ * The running bot: wires the connection, the store, the stanza routes, the rooms and the announcer.
+ * `startBot` resolves once the bot is online and in its default room; `stop()` shuts it down cleanly.
+ */
+import type { Logger } from 'pino';
+import type { Config } from './core/config.js';
+import { formatAnnouncement } from './core/announce.js';
+import { roomAllowed } from './core/room-policy.js';
+import { IncidentStore } from './core/store.js';
+import type { ReportOutcome } from './core/workflow.js';
+import type { IodefKind } from './protocol/incident.js';
+import { bareJid, domainOf } from './protocol/validate.js';
+import { Announcer } from './xmpp/announcer.js';
+import { createConnection, startOrFail, type Client } from './xmpp/connection.js';
+import { answerDiscoInfo } from './xmpp/disco.js';
+import { routeIncoming } from './xmpp/incoming.js';
+import { Rooms } from './xmpp/rooms.js';
+import xml from '@xmpp/xml';
+
+export interface BotOptions {
+  log: Logger;
+  /** Gap between two bot messages in a room (ms). */
+  roomIntervalMs?: number;
+}
+
+export interface Bot {
+  xmpp: Client;
+  store: IncidentStore;
+  rooms: Rooms;
+  config: Config;
+  stats: Map<string, number>;
+  stop(): Promise<void>;
+}
+
+export async function startBot(config: Config, opts: BotOptions): Promise<Bot> {
+  const { log } = opts;
+  const store = await IncidentStore.open(config.storage.path);
+  const xmpp = createConnection(config, log);
+  const rooms = new Rooms(xmpp, config.nick, log);
+  const announcer = new Announcer(rooms, log, { intervalMs: opts.roomIntervalMs ?? 250 });
+  const stats = new Map<string, number>();
+  const count = (event: string) => stats.set(event, (stats.get(event) ?? 0) + 1);
+
+  xmpp.on('error', (err: Error) => log.warn({ err: err.message }, 'xmpp error'));
+  xmpp.on('offline', () => log.info('offline'));
+  xmpp.on('online', (address: { toString(): string }) => {
+    log.info({ jid: address.toString() }, 'online');
+    // Initial presence: without it the server keeps chats to our bare JID offline.
+    void xmpp.send(xml('presence'));
+  });
+
+  answerDiscoInfo(xmpp);
+  const announce = (outcome: ReportOutcome, kind: IodefKind | 'legacy') => {
+    void announceOutcome({ config, rooms, announcer, log }, outcome, kind);
+  };
+  routeIncoming({ xmpp, config, store, log, announce, count });
+
+  await startOrFail(xmpp, config);
+  await rooms.join(config.rooms.default).catch((err: Error) => {
+    log.error({ room: config.rooms.default, err: err.message }, 'cannot join the default room');
+  });
+  log.info({ incidents: store.size, room: config.rooms.default }, 'bot started');
+
+  let stopped = false;
+  return {
+    xmpp,
+    store,
+    rooms,
+    config,
+    stats,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      announcer.stop();
+      xmpp.reconnect.stop();
+      await rooms.leaveAll();
+      await store.flush();
+      await xmpp.stop().catch(() => undefined);
+    },
+  };
+}
+
+interface AnnounceDeps {
+  config: Config;
+  rooms: Rooms;
+  announcer: Announcer;
+  log: Logger;
+}
+
+/** Picks the room (the one the report names, if allowed), joins it if needed, and queues the announcement. */
+async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome, kind: IodefKind | 'legacy'): Promise<void> {
+  const { config, rooms, announcer, log } = deps;
+  const named = outcome.stored.incident.room;
+  let room = config.rooms.default;
+  let roomRefused: string | undefined;
+  if (named && bareJid(named) !== bareJid(config.rooms.default)) {
+    if (roomAllowed(named, config.rooms.allow, config.rooms.default)) {
+      try {
+        await rooms.join(named);
+        room = bareJid(named);
+      } catch (err) {
+        log.warn({ room: named, err: (err as Error).message }, 'cannot join the room a report names');
+      }
+    } else {
+      roomRefused = named;
+    }
+  }
+  const change = kind === 'request' ? 'request' : kind === 'response' ? 'response' : outcome.change;
+  const text = formatAnnouncement(outcome.stored, { change, ...(roomRefused ? { roomRefused } : {}) });
+  announcer.announce(room, {
+    number: outcome.stored.number,
+    change: change === 'new' ? 'new' : change === 'updated' ? 'updated' : change,
+    fromDomain: domainOf(outcome.stored.from),
+    text,
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * bot.config.json: schema, defaults and loading. Validation is declarative (zod) so every error can name the
+ * exact key that is wrong; the caller turns a ConfigError into exit code 2.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { checkJid } from '../protocol/validate.js';
+
+const jid = (what: string) =>
+  z.string().refine((v) => checkJid(v) === undefined, { message: `must be a ${what}` });
+
+/** `operators@conference.example.org` or `*@conference.example.org` (any room of that MUC service). */
+const roomPattern = z
+  .string()
+  .refine((v) => (v.startsWith('*@') ? checkJid(v.slice(2)) === undefined : checkJid(v) === undefined && v.includes('@') && !v.includes('/')), {
+    message: 'must be a room JID (room@service) or *@service',
+  });
+
+const roomJid = z
+  .string()
+  .refine((v) => checkJid(v) === undefined && v.includes('@') && !v.includes('/'), {
+    message: 'must be a room JID (room@service)',
+  });
+
+const peerSchema = z.strictObject({
+  jid: jid('full JID, bare JID or domain'),
+  trust: z.enum(['trusted', 'untrusted']).default('trusted'),
+  format: z.enum(['iodef', 'legacy']).default('iodef'),
+});
+
+export const configSchema = z.strictObject({
+  xmpp: z.strictObject({
+    service: z
+      .string()
+      .refine((v) => /^(xmpps?|wss?):\/\/[^/\s]+/.test(v), { message: 'must be a URL like xmpp://host:5222 or xmpps://host:5223' }),
+    domain: jid('domain'),
+    username: z.string().min(1, 'must not be empty').refine((v) => !/[@/\s]/.test(v), { message: 'must be a bare username, without @ or /' }),
+    /** May instead come from INCIDENT_BOT_PASSWORD. */
+    password: z.string().min(1, 'must not be empty').optional(),
+    resource: z.string().min(1).default('bot'),
+  }),
+  nick: z.string().min(1).max(64).default('incident-bot'),
+  rooms: z.strictObject({
+    default: roomJid,
+    allow: z.array(roomPattern).default([]),
+  }),
+  admins: z.array(jid('bare JID')).default([]),
+  peers: z.array(peerSchema).default([]),
+  untrusted: z.enum(['flag', 'reject']).default('flag'),
+  storage: z.strictObject({ path: z.string().min(1) }),
+});
+
+export type Config = z.infer<typeof configSchema> & { xmpp: { password: string } };
+export type PeerConfig = z.infer<typeof peerSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration in ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Reads, parses and validates a config file; relative storage paths are resolved against the file's folder. */
+export function loadConfig(file: string, opts: LoadOptions = {}): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, [`not valid JSON: ${(err as Error).message}`]);
+  }
+  const config = parseConfig(raw, file, opts.env ?? process.env);
+  config.storage.path = resolve(dirname(resolve(file)), config.storage.path);
+  return config;
+}
+
+/** Validates an already-parsed config object. */
+export function parseConfig(raw: unknown, file = '<config>', env: NodeJS.ProcessEnv = {}): Config {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      file,
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`),
+    );
+  }
+  const password = env.INCIDENT_BOT_PASSWORD || parsed.data.xmpp.password;
+  if (!password) {
+    throw new ConfigError(file, ['xmpp.password: missing (set it in the file or in INCIDENT_BOT_PASSWORD)']);
+  }
+  return { ...parsed.data, xmpp: { ...parsed.data.xmpp, password } };
+}
+
+/** The config as it may be shown to a human: the password masked. */
+export function maskedConfig(config: Config): unknown {
+  return { ...config, xmpp: { ...config.xmpp, password: '********' } };
+}

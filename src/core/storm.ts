@@ -1,0 +1,50 @@
+/**
+ * Storm grouping: when announcements pile up faster than the room should get lines, the backlog is folded into
+ * one summary per sender domain ("12 new incidents from peer.example: #40–#51 — !list to see them").
+ */
+export interface PendingAnnouncement {
+  number: number;
+  /** 'new', 'updated', … as a word for the summary. */
+  change: string;
+  /** The reporting peer's domain. */
+  fromDomain: string;
+  text: string;
+}
+
+/** Below this many pending items each announcement is sent as is. */
+export const GROUP_THRESHOLD = 3;
+
+export function foldBacklog(pending: readonly PendingAnnouncement[], threshold = GROUP_THRESHOLD): string[] {
+  if (pending.length < threshold) return pending.map((p) => p.text);
+  const groups = new Map<string, PendingAnnouncement[]>();
+  for (const p of pending) {
+    const key = `${p.change}\u0000${p.fromDomain}`;
+    const list = groups.get(key) ?? [];
+    list.push(p);
+    groups.set(key, list);
+  }
+  return [...groups.values()].map((items) => {
+    const first = items[0]!;
+    if (items.length === 1) return first.text;
+    const numbers = [...new Set(items.map((i) => i.number))].sort((a, b) => a - b);
+    return `${numbers.length} ${first.change} incidents from ${first.fromDomain}: ${ranges(numbers)} — !list to see them`;
+  });
+}
+
+/** [40,41,42,45] → "#40–#42, #45" */
+export function ranges(numbers: readonly number[]): string {
+  const out: string[] = [];
+  let start = numbers[0];
+  let prev = start;
+  for (const n of [...numbers.slice(1), Number.NaN]) {
+    if (start === undefined || prev === undefined) break;
+    if (n === prev + 1) {
+      prev = n;
+      continue;
+    }
+    out.push(start === prev ? `#${start}` : `#${start}–#${prev}`);
+    start = n;
+    prev = n;
+  }
+  return out.join(', ');
+}

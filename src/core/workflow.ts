@@ -1,0 +1,126 @@
+/**
+ * What happens to an incident when something about it arrives from a peer. Pure decisions on the store; the
+ * caller commits the store and then acknowledges, announces and sends.
+ */
+import type { Incident, IodefKind } from '../protocol/incident.js';
+import { bareJid } from '../protocol/validate.js';
+import { incidentKey, type IncidentStore, type StoredIncident, type WireFormat } from './store.js';
+
+export interface Arrival {
+  incident: Incident;
+  /** The stanza's real `from` (full JID as the server stamped it). */
+  from: string;
+  format: WireFormat;
+  kind: IodefKind | 'legacy';
+  trusted: boolean;
+  at?: string;
+}
+
+export type ReportChange =
+  /** First time this incident is seen. */
+  | 'new'
+  /** A changed version from its reporter or a trusted peer. */
+  | 'updated'
+  /** Byte-for-byte the same incident again: nothing to store or announce. */
+  | 'unchanged'
+  /** A changed version from an untrusted sender that did not report it: kept as a version, not applied. */
+  | 'untrusted-update';
+
+export interface ReportOutcome {
+  change: ReportChange;
+  stored: StoredIncident;
+}
+
+/** A report (IODEF `<report/>` or a legacy `<incident/>`) arrived. */
+export function receiveReport(store: IncidentStore, arrival: Arrival): ReportOutcome {
+  const at = arrival.at ?? new Date().toISOString();
+  const known = store.get(incidentKey(arrival.incident));
+  if (!known) return { change: 'new', stored: addIncident(store, arrival, at) };
+
+  if (sameIncident(known.incident, arrival.incident)) return { change: 'unchanged', stored: known };
+
+  rememberPeer(known, arrival.from);
+  known.versions.push(versionOf(arrival, at));
+  if (!arrival.trusted && bareJid(arrival.from) !== bareJid(known.from)) {
+    known.timeline.push({ at, who: arrival.from, action: 'untrusted update not applied' });
+    return { change: 'untrusted-update', stored: known };
+  }
+  known.incident = { ...arrival.incident, site: arrival.incident.site ?? known.incident.site };
+  known.updatedAt = at;
+  if (arrival.incident.status === 'resolved') known.state = 'resolved';
+  known.timeline.push({ at, who: arrival.from, action: arrival.incident.status === 'resolved' ? 'resolved by peer' : 'updated by peer' });
+  return { change: 'updated', stored: known };
+}
+
+/** A request for assistance arrived: kept with its expected action, on a new incident if it is unknown. */
+export function receiveRequest(store: IncidentStore, arrival: Arrival): ReportOutcome {
+  const at = arrival.at ?? new Date().toISOString();
+  const known = store.get(incidentKey(arrival.incident));
+  const stored = known ?? addIncident(store, arrival, at);
+  if (known) {
+    rememberPeer(known, arrival.from);
+    known.versions.push(versionOf(arrival, at));
+  }
+  const expectation = arrival.incident.expectation;
+  stored.requests.push({
+    at,
+    from: arrival.from,
+    ...(expectation ? { action: expectation.action } : {}),
+    texts: expectation?.texts ?? [],
+  });
+  stored.timeline.push({ at, who: arrival.from, action: 'requested assistance', ...(expectation ? { text: expectation.action } : {}) });
+  stored.updatedAt = at;
+  return { change: known ? 'updated' : 'new', stored };
+}
+
+/** A response to a request for assistance arrived: attached to the incident it answers. */
+export function receiveResponse(store: IncidentStore, arrival: Arrival): ReportOutcome {
+  const at = arrival.at ?? new Date().toISOString();
+  const known = store.get(incidentKey(arrival.incident));
+  const stored = known ?? addIncident(store, arrival, at);
+  if (known) {
+    rememberPeer(known, arrival.from);
+    known.versions.push(versionOf(arrival, at));
+  }
+  stored.responses.push({ at, from: arrival.from, history: arrival.incident.history, texts: arrival.incident.texts });
+  const summary = arrival.incident.history.map((h) => h.texts[0]?.text ?? h.action).join('; ');
+  stored.timeline.push({ at, who: arrival.from, action: 'responded', ...(summary ? { text: summary } : {}) });
+  stored.updatedAt = at;
+  return { change: known ? 'updated' : 'new', stored };
+}
+
+/** An inquiry names an incident by (site, id): the stored incident, if we know it. */
+export function findForInquiry(store: IncidentStore, query: Pick<Incident, 'id' | 'site'>): StoredIncident | undefined {
+  return store.get(incidentKey(query));
+}
+
+function addIncident(store: IncidentStore, arrival: Arrival, at: string): StoredIncident {
+  return store.add({
+    incident: arrival.incident,
+    state: arrival.incident.status === 'resolved' ? 'resolved' : 'open',
+    trusted: arrival.trusted,
+    from: arrival.from,
+    format: arrival.format,
+    receivedAt: at,
+    updatedAt: at,
+    versions: [versionOf(arrival, at)],
+    timeline: [{ at, who: arrival.from, action: arrival.kind === 'request' ? 'received (request)' : 'reported' }],
+    knownBy: [arrival.from],
+    requests: [],
+    responses: [],
+  });
+}
+
+function versionOf(arrival: Arrival, at: string) {
+  return { at, from: arrival.from, format: arrival.format, kind: arrival.kind, incident: arrival.incident };
+}
+
+function rememberPeer(stored: StoredIncident, jid: string): void {
+  if (!stored.knownBy.includes(jid)) stored.knownBy.push(jid);
+}
+
+/** Two versions are the same when their models are; `status` new vs updated alone is not a change. */
+function sameIncident(a: Incident, b: Incident): boolean {
+  const strip = (i: Incident) => JSON.stringify({ ...i, status: i.status === 'resolved' ? 'resolved' : 'open' });
+  return strip(a) === strip(b);
+}

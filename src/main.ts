@@ -1,0 +1,67 @@
+/**
+ * Command-line entry point: `npm start -- --config FILE` (or `incident-bot --config FILE`).
+ * Exit codes: 0 clean stop, 1 cannot connect or log in, 2 invalid configuration.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { startBot } from './bot.js';
+import { ConfigError, loadConfig, maskedConfig } from './core/config.js';
+import { createLogger } from './log.js';
+import { StartupError } from './xmpp/connection.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('incident-bot')
+  .description('Shares and triages XEP-0268 incident reports between XMPP server operators.')
+  .version(pkg.version, '-v, --version')
+  .option('-c, --config <file>', 'configuration file', 'bot.config.json')
+  .option('--check-config', 'validate the configuration, print it with the password masked, and exit')
+  .parse();
+
+const opts = program.opts<{ config: string; checkConfig?: boolean }>();
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(opts.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`incident-bot: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (opts.checkConfig) {
+    process.stdout.write(`${JSON.stringify(maskedConfig(config), null, 2)}\n`);
+    return 0;
+  }
+  const log = createLogger();
+  let bot;
+  try {
+    bot = await startBot(config, { log });
+  } catch (err) {
+    if (err instanceof StartupError) {
+      process.stderr.write(`incident-bot: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      bot.stop().then(resolve, resolve);
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`incident-bot: unexpected error: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

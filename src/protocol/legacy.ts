@@ -1,0 +1,308 @@
+/**
+ * The legacy XEP-0268 codec (v0.2/v0.3, namespace `urn:xmpp:incident:0`): a `<message>` carrying
+ * `<incident id=UUID>` with a `<description>` and zero or more `<solution>`s. Pure: no I/O.
+ *
+ * Liberal in what it accepts (unknown elements, stray text such as the `...` in the XEP's own solution example,
+ * repeated containers and a missing `<description>` are all fine), strict where a value cannot be understood
+ * (a bad UUID, JID, IP, date or severity, or two values for one single-valued element is an error), and strict
+ * and tidy in what it sends.
+ */
+import xml from '@xmpp/xml';
+import { emptyIncident, formatIp, type Address, type Incident, type LocalizedText, type NetworkNode, type Solution } from './incident.js';
+import { toLegacy } from './translate.js';
+import {
+  checkDateTime,
+  checkJid,
+  checkSeverity,
+  checkUuid,
+  clip,
+  DecodeFailure,
+  fail,
+  ok,
+  parseIp,
+  type Decoded,
+} from './validate.js';
+import { checkShape, childrenNamed, Element, firstChild, nsOf, textOf } from './xml.js';
+
+export const LEGACY_NS = 'urn:xmpp:incident:0';
+
+const IODEF_WRAPPER_NS = 'urn:xmpp:incident:2';
+
+/** The incident:0 `<incident>` child of a message, or undefined. */
+export function findLegacyPayload(message: Element): Element | undefined {
+  return firstChild(message, 'incident', LEGACY_NS);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding
+
+/**
+ * Decodes an `<incident xmlns='urn:xmpp:incident:0' id=…>` element. `ctx.site` is the sender's domain: legacy
+ * carries no issuing site, so the caller supplies it. Never throws: hostile shapes and bad values come back as a
+ * failure whose path names the element (`incident/description/time/begin`).
+ *
+ * Status: legacy has no status on the wire. An incident with at least one `<solution>` decodes as 'resolved';
+ * any other as 'new', and the receiving workflow turns that into 'updated' when it already knows the id.
+ */
+export function decodeLegacy(el: Element, ctx: { site?: string } = {}): Decoded<Incident> {
+  try {
+    return decodeChecked(el, ctx);
+  } catch (err) {
+    if (err instanceof DecodeFailure) return fail(err.path, err.reason);
+    // A bug or an exotic input we did not foresee must still not take the bot down.
+    return fail('incident', `cannot decode: ${clip(err instanceof Error ? err.message : String(err), 200)}`);
+  }
+}
+
+function decodeChecked(el: Element, ctx: { site?: string }): Decoded<Incident> {
+  if (!(el instanceof Element)) return fail('/', 'not an XML element');
+  // Bound the tree before walking it: the walk below recurses through ltx's namespace lookup.
+  const shape = checkShape(el);
+  if (shape) return fail(shape.path, shape.message);
+  if (el.getName() !== 'incident') return fail(el.name, `expected <incident>, got <${clip(el.name)}>`);
+  checkNamespace(el);
+
+  const solutions = childrenNamed(el, 'solution', LEGACY_NS);
+  const incident = emptyIncident(decodeId(el), solutions.length > 0 ? 'resolved' : 'new');
+  if (ctx.site !== undefined) incident.site = ctx.site;
+
+  const description = single([el], 'description', 'incident');
+  // The XEP examples always carry a <description>, but nothing in it is required: accept its absence.
+  if (description) decodeDescription(description, incident, 'incident/description');
+  incident.solutions = solutions.map((s) => decodeSolution(s, 'incident/solution'));
+  return ok(incident);
+}
+
+function checkNamespace(el: Element): void {
+  const ns = nsOf(el);
+  if (ns === LEGACY_NS) return;
+  const hint = ns === IODEF_WRAPPER_NS ? ' (that is the IODEF family)' : '';
+  throw new DecodeFailure('incident', `wrong namespace '${clip(ns ?? '')}'${hint}, expected '${LEGACY_NS}'`);
+}
+
+function decodeId(el: Element): string {
+  const raw: unknown = el.attrs.id;
+  if (typeof raw !== 'string' || raw.trim() === '') throw new DecodeFailure('incident/@id', "missing 'id' attribute");
+  const id = raw.trim(); // case kept: ids are compared case-insensitively elsewhere
+  check('incident/@id', checkUuid(id));
+  return id;
+}
+
+function decodeDescription(desc: Element, incident: Incident, path: string): void {
+  decodeDiscuss(gather([desc], 'discuss'), incident, `${path}/discuss`);
+  decodeInfo(gather([desc], 'info'), incident, `${path}/info`);
+  incident.targets = decodeLocs(gather([desc], 'locs'), `${path}/locs`);
+  incident.related = gather(gather([desc], 'rels'), 'rel').map((rel) => ({ id: uuidText(rel, `${path}/rels/rel`) }));
+  const severity = single([desc], 'severity', path);
+  if (severity) incident.severity = severityOf(severity, `${path}/severity`);
+  incident.sources = decodeSources(gather([desc], 'source'), `${path}/source`);
+  incident.texts = decodeTexts([desc]);
+  decodeTime(gather([desc], 'time'), incident, `${path}/time`);
+}
+
+function decodeDiscuss(discuss: Element[], incident: Incident, path: string): void {
+  incident.admins = gather(discuss, 'admin').map((a) => jidText(a, `${path}/admin`));
+  const muc = single(discuss, 'muc', path);
+  if (muc) incident.room = jidText(muc, `${path}/muc`);
+}
+
+function decodeInfo(info: Element[], incident: Incident, path: string): void {
+  const category = single(info, 'category', path);
+  // Free-form words: an empty one says nothing, so it is skipped rather than rejected.
+  if (category && textOf(category) !== '') incident.category = textOf(category);
+  incident.types = gather(info, 'type')
+    .map(textOf)
+    .filter((t) => t !== '');
+}
+
+/** Every `<loc>` goes into ONE target node, as the IODEF form of the same example puts them in one Node. */
+function decodeLocs(locs: Element[], path: string): NetworkNode[] {
+  const addresses = gather(locs, 'loc').map((loc): Address => ({ kind: 'jid', value: jidText(loc, `${path}/loc`) }));
+  return addresses.length === 0 ? [] : [node(addresses)];
+}
+
+/**
+ * Sources: ONE node per address (as IODEF has one Node per source), JIDs first then IPs, the order the encoder
+ * writes, so that decode → encode → decode is stable. `<jid>`/`<ip>` directly under `<source>` (without the
+ * `<jids>`/`<ips>` container; the XEP prose talks of "the <ip/> element") are accepted too.
+ */
+function decodeSources(sources: Element[], path: string): NetworkNode[] {
+  const jidEls = [...gather(gather(sources, 'jids'), 'jid'), ...gather(sources, 'jid')];
+  const ipEls = [...gather(gather(sources, 'ips'), 'ip'), ...gather(sources, 'ip')];
+  const jids = jidEls.map((j): Address => ({ kind: 'jid', value: jidText(j, `${path}/jids/jid`) }));
+  const ips = ipEls.map((i): Address => ipText(i, `${path}/ips/ip`));
+  return [...jids, ...ips].map((a) => node([a]));
+}
+
+function decodeTexts(parents: Element[]): LocalizedText[] {
+  return gather(parents, 'text').flatMap((t): LocalizedText[] => {
+    const text = textOf(t);
+    if (text === '') return []; // an empty text says nothing
+    const lang: unknown = t.attrs['xml:lang'];
+    return typeof lang === 'string' && lang !== '' ? [{ text, lang }] : [{ text }];
+  });
+}
+
+function decodeTime(time: Element[], incident: Incident, path: string): void {
+  const begin = single(time, 'begin', path);
+  const end = single(time, 'end', path);
+  const report = single(time, 'report', path);
+  if (begin) incident.times.begin = dateText(begin, `${path}/begin`);
+  // An empty <end/> is how legacy says "still happening" (XEP-0268 v0.2 §2).
+  if (end) incident.times.end = textOf(end) === '' ? null : dateText(end, `${path}/end`);
+  if (report) incident.times.report = dateText(report, `${path}/report`);
+}
+
+/** A `<solution>` may hold any description child; the model keeps its sources and texts, the rest is ignored. */
+function decodeSolution(solution: Element, path: string): Solution {
+  return {
+    texts: decodeTexts([solution]),
+    sources: decodeSources(gather([solution], 'source'), `${path}/source`),
+  };
+}
+
+// Leaf values: each throws a DecodeFailure naming the element, caught at the decodeLegacy boundary.
+
+function jidText(el: Element, path: string): string {
+  const value = textOf(el);
+  check(path, checkJid(value));
+  return value;
+}
+
+function uuidText(el: Element, path: string): string {
+  const value = textOf(el);
+  check(path, checkUuid(value));
+  return value;
+}
+
+function dateText(el: Element, path: string): string {
+  const value = textOf(el);
+  check(path, checkDateTime(value));
+  return value;
+}
+
+function ipText(el: Element, path: string): Address {
+  const parsed = parseIp(textOf(el));
+  if (typeof parsed === 'string') throw new DecodeFailure(path, parsed);
+  return parsed;
+}
+
+function severityOf(el: Element, path: string): NonNullable<Incident['severity']> {
+  const parsed = checkSeverity(textOf(el));
+  if (typeof parsed === 'string') throw new DecodeFailure(path, parsed);
+  return parsed;
+}
+
+function check(path: string, problem: string | undefined): void {
+  if (problem !== undefined) throw new DecodeFailure(path, problem);
+}
+
+/**
+ * The `name` children (in the legacy namespace) of all `parents`. Containers may repeat (two `<locs>`, two
+ * `<source>`): their children are merged, since that is unambiguous.
+ */
+function gather(parents: readonly Element[], name: string): Element[] {
+  return parents.flatMap((p) => childrenNamed(p, name, LEGACY_NS));
+}
+
+/** A single-valued element: two of them (over all parents) contradict each other, so that is an error. */
+function single(parents: readonly Element[], name: string, parentPath: string): Element | undefined {
+  const found = gather(parents, name);
+  if (found.length > 1) throw new DecodeFailure(`${parentPath}/${name}`, `duplicate <${name}>`);
+  return found[0];
+}
+
+function node(addresses: Address[]): NetworkNode {
+  return { addresses, counters: [], roles: [] };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Encoding
+
+/**
+ * Builds `<incident xmlns=LEGACY_NS id=…>` with `<description>` and one `<solution>` per model solution, from
+ * toLegacy(incident): so a non-UUID id goes out as its derived UUID (legacyIdFor), fields legacy cannot carry are
+ * dropped, and a 'resolved' status without solutions reads as 'new' on the other side. Empty containers are
+ * omitted; `<description>` is always present; times.end === null becomes `<end/>`.
+ */
+export function encodeLegacy(incident: Incident): Element {
+  const l = toLegacy(incident);
+  return make('incident', { xmlns: LEGACY_NS, id: l.id }, encodeDescription(l), ...l.solutions.map(encodeSolution));
+}
+
+function encodeDescription(l: Incident): Element {
+  return make(
+    'description',
+    {},
+    encodeDiscuss(l),
+    encodeInfo(l),
+    list('locs', 'loc', l.targets.flatMap((n) => jidValues(n.addresses))),
+    list('rels', 'rel', l.related.map((r) => r.id)),
+    l.severity === undefined ? undefined : make('severity', {}, String(l.severity)),
+    encodeSource(l.sources),
+    ...l.texts.map(encodeText),
+    encodeTime(l.times),
+  );
+}
+
+function encodeDiscuss(l: Incident): Element | undefined {
+  if (l.admins.length === 0 && l.room === undefined) return undefined;
+  return make(
+    'discuss',
+    {},
+    ...l.admins.map((a) => make('admin', {}, a)),
+    l.room === undefined ? undefined : make('muc', {}, l.room),
+  );
+}
+
+function encodeInfo(l: Incident): Element | undefined {
+  if (l.category === undefined && l.types.length === 0) return undefined;
+  return make(
+    'info',
+    {},
+    l.category === undefined ? undefined : make('category', {}, l.category),
+    ...l.types.map((t) => make('type', {}, t)),
+  );
+}
+
+function encodeSource(nodes: readonly NetworkNode[]): Element | undefined {
+  const addresses = nodes.flatMap((n) => n.addresses);
+  const ips = addresses.flatMap((a) => (a.kind === 'ip' ? [formatIp(a.value, a.version, a.port)] : []));
+  const jids = jidValues(addresses);
+  if (jids.length === 0 && ips.length === 0) return undefined;
+  return make('source', {}, list('jids', 'jid', jids), list('ips', 'ip', ips));
+}
+
+function encodeText(t: LocalizedText): Element {
+  return make('text', t.lang === undefined ? {} : { 'xml:lang': t.lang }, t.text);
+}
+
+function encodeTime(times: Incident['times']): Element | undefined {
+  const { begin, end, report } = times;
+  if (begin === undefined && end === undefined && report === undefined) return undefined;
+  return make(
+    'time',
+    {},
+    begin === undefined ? undefined : make('begin', {}, begin),
+    end === undefined ? undefined : end === null ? make('end', {}) : make('end', {}, end),
+    report === undefined ? undefined : make('report', {}, report),
+  );
+}
+
+function encodeSolution(s: Solution): Element {
+  return make('solution', {}, encodeSource(s.sources), ...s.texts.map(encodeText));
+}
+
+/** `<container><item>v</item>…</container>`, or nothing for an empty list. */
+function list(container: string, item: string, values: readonly string[]): Element | undefined {
+  return values.length === 0 ? undefined : make(container, {}, ...values.map((v) => make(item, {}, v)));
+}
+
+function jidValues(addresses: readonly Address[]): string[] {
+  return addresses.flatMap((a) => (a.kind === 'jid' ? [a.value] : []));
+}
+
+/** xml() with optional children: absent parts of the incident are simply left out. */
+function make(name: string, attrs: Record<string, string>, ...children: Array<Element | string | undefined>): Element {
+  return xml(name, attrs, ...children.filter((c): c is Element | string => c !== undefined));
+}

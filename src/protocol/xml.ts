@@ -1,0 +1,79 @@
+/**
+ * Safe XML helpers for the codecs: parsing hostile text without throwing, and bounding the shape of an element
+ * tree (depth, element count, text size) before a decoder walks it recursively.
+ */
+import { Element } from '@xmpp/xml';
+import parse from 'ltx/lib/parse.js';
+import { fail, ok, type Decoded } from './validate.js';
+
+export { Element };
+
+export interface ShapeLimits {
+  /** Deepest element nesting accepted (the stanza itself is depth 1). */
+  maxDepth: number;
+  /** Most elements in one tree. */
+  maxElements: number;
+  /** Longest single text node, in characters. */
+  maxTextLength: number;
+}
+
+export const DEFAULT_LIMITS: ShapeLimits = { maxDepth: 24, maxElements: 5000, maxTextLength: 16 * 1024 };
+
+/** Parses one XML element from text. Never throws: malformed, truncated or oversized input is an error. */
+export function parseXml(text: string, limits: ShapeLimits = DEFAULT_LIMITS): Decoded<Element> {
+  const maxChars = limits.maxElements * 256 + limits.maxTextLength * 4;
+  if (text.length > maxChars) return fail('/', `document too large (${text.length} characters)`);
+  let root: unknown;
+  try {
+    root = parse(text);
+  } catch (err) {
+    return fail('/', `not well-formed XML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!(root instanceof Element)) return fail('/', 'not well-formed XML: no root element');
+  const shape = checkShape(root, limits);
+  return shape ? fail(shape.path, shape.message) : ok(root);
+}
+
+/**
+ * Walks the tree iteratively (so hostile nesting cannot overflow the stack) and reports the first limit broken.
+ */
+export function checkShape(root: Element, limits: ShapeLimits = DEFAULT_LIMITS): { path: string; message: string } | undefined {
+  const stack: Array<{ el: Element; depth: number; path: string }> = [{ el: root, depth: 1, path: root.name }];
+  let count = 0;
+  while (stack.length > 0) {
+    const { el, depth, path } = stack.pop()!;
+    count += 1;
+    if (count > limits.maxElements) return { path, message: `too many elements (more than ${limits.maxElements})` };
+    if (depth > limits.maxDepth) return { path, message: `nested too deeply (more than ${limits.maxDepth} levels)` };
+    for (const child of el.children) {
+      if (typeof child === 'string') {
+        if (child.length > limits.maxTextLength) {
+          return { path, message: `text too long (${child.length} characters, at most ${limits.maxTextLength})` };
+        }
+      } else if (child instanceof Object && 'name' in child) {
+        const c = child as Element;
+        stack.push({ el: c, depth: depth + 1, path: `${path}/${c.name}` });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The namespace of an element, inherited from its parents when it declares none. */
+export function nsOf(el: Element): string | undefined {
+  return el.getNS() || undefined;
+}
+
+/** Child elements with a local name, optionally in a namespace (the parent's own when undeclared). */
+export function childrenNamed(el: Element, name: string, ns?: string): Element[] {
+  return el.getChildElements().filter((c) => c.getName() === name && (ns === undefined || nsOf(c) === ns));
+}
+
+export function firstChild(el: Element, name: string, ns?: string): Element | undefined {
+  return childrenNamed(el, name, ns)[0];
+}
+
+/** The concatenated direct text of an element, trimmed. */
+export function textOf(el: Element): string {
+  return el.getText().trim();
+}

@@ -1,0 +1,144 @@
+/**
+ * Stanza routing for what peers send: IODEF IQs and legacy messages.
+ * stanza → decode → trust → workflow → durable store → acknowledge → announce.
+ */
+import type { Element } from '@xmpp/xml';
+import type { Logger } from 'pino';
+import type { Config } from '../core/config.js';
+import type { IncidentStore, StoredIncident } from '../core/store.js';
+import { decideTrust, type TrustDecision } from '../core/trust.js';
+import {
+  findForInquiry,
+  receiveReport,
+  receiveRequest,
+  receiveResponse,
+  type Arrival,
+  type ReportOutcome,
+} from '../core/workflow.js';
+import type { IodefKind } from '../protocol/incident.js';
+import { decodeIodef, encodeIodef, INCIDENT_NS, IODEF_NS } from '../protocol/iodef.js';
+import { decodeLegacy, findLegacyPayload } from '../protocol/legacy.js';
+import { domainOf } from '../protocol/validate.js';
+import type { Client } from './connection.js';
+import { badRequest, forbidden, internalError, itemNotFound } from './stanza-errors.js';
+import xml from '@xmpp/xml';
+
+/** What the router needs from the rest of the bot. */
+export interface IncomingDeps {
+  xmpp: Client;
+  config: Config;
+  store: IncidentStore;
+  log: Logger;
+  /** Called after a change is durably stored and acknowledged. */
+  announce(outcome: ReportOutcome, kind: IodefKind | 'legacy'): void;
+  /** Counters for `stats`. */
+  count(event: string): void;
+}
+
+interface IqContext {
+  stanza: Element;
+  element: Element;
+}
+
+export function routeIncoming(deps: IncomingDeps): void {
+  const { xmpp } = deps;
+  for (const name of ['report', 'response'] as const) {
+    xmpp.iqCallee.set(INCIDENT_NS, name, (ctx: IqContext) => onIodef(deps, ctx));
+    xmpp.iqCallee.get(INCIDENT_NS, name, () => badRequest(`<${name}/> must be sent in an IQ of type 'set'`));
+  }
+  for (const name of ['inquiry', 'request'] as const) {
+    xmpp.iqCallee.get(INCIDENT_NS, name, (ctx: IqContext) => onIodef(deps, ctx));
+    xmpp.iqCallee.set(INCIDENT_NS, name, () => badRequest(`<${name}/> must be sent in an IQ of type 'get'`));
+  }
+  // XEP-0268 v0.4: a bare IODEF <Incident> directly in an IQ set is a report.
+  xmpp.iqCallee.set(IODEF_NS, 'Incident', (ctx: IqContext) => onIodef(deps, ctx));
+
+  xmpp.on('stanza', (stanza: Element) => {
+    if (!stanza.is('message') || stanza.attrs.type === 'error') return;
+    const payload = findLegacyPayload(stanza);
+    if (!payload) return;
+    onLegacy(deps, stanza, payload).catch((err: Error) => deps.log.error({ err: err.message }, 'legacy report failed'));
+  });
+}
+
+async function onIodef(deps: IncomingDeps, ctx: IqContext): Promise<Element | true> {
+  const from = senderOf(ctx.stanza, deps.config);
+  try {
+    const decoded = decodeIodef(ctx.element);
+    if (!decoded.ok) {
+      deps.count('rejected-malformed');
+      deps.log.info({ from, error: decoded.error }, 'malformed IODEF stanza');
+      return badRequest(`${decoded.error.path}: ${decoded.error.message}`);
+    }
+    const { kind, incident } = decoded.value;
+    const trust = decideTrust(from, deps.config.peers);
+    if (!trust.trusted && (deps.config.untrusted === 'reject' || kind === 'inquiry')) {
+      deps.count('rejected-untrusted');
+      deps.log.info({ from, kind }, 'untrusted sender refused');
+      return forbidden(
+        kind === 'inquiry'
+          ? `${from} is not a trusted peer: incident details are only shared with trusted peers`
+          : `${from} is not a trusted peer of this server: report refused`,
+      );
+    }
+    if (kind === 'inquiry') return answerInquiry(deps, from, incident);
+
+    const arrival: Arrival = { incident, from, format: 'iodef', kind, trusted: trust.trusted };
+    const outcome = kind === 'request' ? receiveRequest(deps.store, arrival) : kind === 'response' ? receiveResponse(deps.store, arrival) : receiveReport(deps.store, arrival);
+    if (outcome.change !== 'unchanged') await deps.store.commit();
+    deps.count(`received-${kind}`);
+    // Announce after the acknowledgement has been handed back to the library.
+    if (outcome.change !== 'unchanged') setImmediate(() => deps.announce(outcome, kind));
+    return true;
+  } catch (err) {
+    deps.log.error({ from, err: (err as Error).message }, 'failed to process IODEF stanza');
+    return internalError('the report could not be stored; please retry later');
+  }
+}
+
+function answerInquiry(deps: IncidentDepsLike, from: string, query: { id: string; site?: string }): Element | true {
+  const stored = findForInquiry(deps.store, query);
+  if (!stored) return itemNotFound(`no incident ${query.id}${query.site ? ` from ${query.site}` : ''} is known here`);
+  // RFC 6120: answer the inquiry first, then send the report about it in its own IQ-set.
+  setImmediate(() => void sendReportTo(deps, from, stored));
+  stored.timeline.push({ at: new Date().toISOString(), who: from, action: 'inquired' });
+  return true;
+}
+
+type IncidentDepsLike = Pick<IncomingDeps, 'xmpp' | 'store' | 'log'>;
+
+async function sendReportTo(deps: IncidentDepsLike, to: string, stored: StoredIncident): Promise<void> {
+  const status = stored.incident.status === 'resolved' || stored.state === 'resolved' ? 'resolved' : 'updated';
+  const payload = encodeIodef('report', { ...stored.incident, status });
+  try {
+    await deps.xmpp.iqCaller.request(xml('iq', { type: 'set', to }, payload), 30_000);
+  } catch (err) {
+    deps.log.warn({ to, number: stored.number, err: (err as Error).message }, 'inquiry answer not acknowledged');
+  }
+}
+
+async function onLegacy(deps: IncomingDeps, stanza: Element, payload: Element): Promise<void> {
+  const from = senderOf(stanza, deps.config);
+  const decoded = decodeLegacy(payload, { site: domainOf(from) });
+  if (!decoded.ok) {
+    deps.count('rejected-malformed');
+    deps.log.info({ from, error: decoded.error }, 'malformed legacy incident dropped');
+    return;
+  }
+  const trust: TrustDecision = decideTrust(from, deps.config.peers);
+  if (!trust.trusted && deps.config.untrusted === 'reject') {
+    deps.count('rejected-untrusted');
+    deps.log.info({ from, id: decoded.value.id }, 'legacy incident from untrusted sender dropped');
+    return;
+  }
+  const outcome = receiveReport(deps.store, { incident: decoded.value, from, format: 'legacy', kind: 'legacy', trusted: trust.trusted });
+  deps.count('received-legacy');
+  if (outcome.change === 'unchanged') return;
+  await deps.store.commit();
+  deps.announce(outcome, 'legacy');
+}
+
+/** The sender as the server stamped it; a stanza without `from` comes from our own server. */
+function senderOf(stanza: Element, config: Config): string {
+  return (stanza.attrs.from as string | undefined) ?? config.xmpp.domain;
+}

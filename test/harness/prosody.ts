@@ -1,0 +1,379 @@
+/**
+ * A throwaway real Prosody (0.12) for integration tests and the demo script.
+ *
+ * ```ts
+ * const prosody = await startProsody();                       // home.localhost + peer.localhost, MUC on both
+ * await prosody.register('alice', 'home.localhost', 'pw');
+ * const alice = await prosody.client({ username: 'alice', host: 'home.localhost', password: 'pw', resource: 'bot' });
+ * // … alice.jid is 'alice@home.localhost/bot'; rooms live on prosody.mucOf('home.localhost')
+ * await prosody.stop();                                       // in afterAll: clients, server, temp dir
+ * ```
+ *
+ * Everything lives in a temp dir (config, data, logs, pidfile); nothing under /etc/prosody or /var is used.
+ * The server listens for c2s only, on a free loopback port, without TLS; s2s is off: VirtualHosts on one server
+ * route to each other internally, so two VirtualHosts stand in for two server deployments.
+ * Clients log in with SASL PLAIN (milliseconds). MUC rooms stay locked until their owner configures them
+ * (Prosody's default), unless `mucRoomLocking: false`.
+ *
+ * No leftovers: stop() is idempotent; a process 'exit' hook kills servers a test forgot; and each server has a
+ * watchdog (a `sh` reading a pipe from this process) that SIGTERMs it if this process dies without running hooks
+ * (SIGKILL, crash). Note the server process is named `lua5.4`: look for it with `pgrep -af prosody`.
+ * Set HARNESS_DEBUG=1 to log client errors and keep the temp dir of failed starts.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, closeSync, openSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { connectClient, stopClient, type Client } from './clients.js';
+
+export { connectClient, isLoopbackService, nextStanza, plainCredentials, stopClient, withTimeout } from './clients.js';
+export type { Client, ConnectOptions, CredentialsCallback, Element } from './clients.js';
+
+const execFileP = promisify(execFile);
+
+export interface ProsodyOptions {
+  /** VirtualHosts. Default ['home.localhost', 'peer.localhost']. */
+  hosts?: string[];
+  /** `Component "conference.<host>" "muc"` for every host. Default true. */
+  muc?: boolean;
+  /** Prosody's `muc_room_locking`. Default true (Prosody's own default): a new room refuses other occupants
+   * (item-not-found) until its owner submits the configuration form, as on a real deployment. */
+  mucRoomLocking?: boolean;
+  /** Only cleartext (loopback) for now; the option exists so that a TLS mode can be added later. */
+  tls?: false;
+  /** Milliseconds to wait for the server to listen. Default 10,000. */
+  startTimeoutMs?: number;
+}
+
+export interface Prosody {
+  /** c2s port on 127.0.0.1. Stays the same across restart(). */
+  port: number;
+  /** 'xmpp://127.0.0.1:PORT', the `service` option of @xmpp/client. */
+  service: string;
+  /** The temp dir: prosody.cfg.lua, data/, prosody.log, stdout.log. */
+  dir: string;
+  hosts: string[];
+  /** 'conference.' + host. */
+  mucOf(host: string): string;
+  /** Creates (or re-passwords) an account with prosodyctl; ~60 ms. Works while the server runs or between restarts. */
+  register(username: string, host: string, password: string): Promise<void>;
+  /** A client logged in with PLAIN, online, initial presence sent and reflected; stopped by stop(). */
+  client(opts: { username: string; host: string; password: string; resource?: string }): Promise<Client>;
+  /** SIGTERM, wait for exit, start again on the same port and data (accounts survive; MUC rooms do not). Connected
+   * clients see a disconnect and reconnect by themselves (@xmpp/reconnect; 200 ms delay for harness clients). */
+  restart(): Promise<void>;
+  /** Stops every tracked client and the server, removes the temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** True when `prosody` and `prosodyctl` are on PATH. */
+export function prosodyAvailable(): boolean {
+  return onPath('prosody') && onPath('prosodyctl');
+}
+
+function onPath(cmd: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, cmd), fsConstants.X_OK);
+      return true;
+    } catch {
+      // next
+    }
+  }
+  return false;
+}
+
+const STOP_GRACE_MS = 3_000;
+
+export async function startProsody(opts: ProsodyOptions = {}): Promise<Prosody> {
+  if (opts.tls !== undefined && opts.tls !== false) throw new Error('startProsody: only tls: false is supported');
+  const hosts = opts.hosts ?? ['home.localhost', 'peer.localhost'];
+  if (hosts.length === 0) throw new Error('startProsody: at least one host is needed');
+  for (const h of hosts) {
+    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(h)) throw new Error(`startProsody: not a plain host name: ${h}`);
+  }
+  if (!prosodyAvailable()) {
+    throw new Error('startProsody: prosody/prosodyctl not on PATH (Debian/Ubuntu: apt-get install prosody)');
+  }
+
+  const dir = await mkdtemp(join(tmpdir(), 'prosody-test-'));
+  const server = new Server(dir, hosts, opts);
+  live.add(server);
+  try {
+    await mkdir(join(dir, 'data'));
+    await mkdir(join(dir, 'certs'));
+    await server.startOnFreePort(opts.startTimeoutMs ?? 10_000);
+  } catch (err) {
+    await server.stop({ keepDir: !!process.env.HARNESS_DEBUG });
+    throw err;
+  }
+  return server.api();
+}
+
+/** Servers of this process not yet stopped, for the 'exit' hook. */
+const live = new Set<Server>();
+process.on('exit', () => {
+  for (const s of live) s.killNow();
+});
+
+class Server {
+  port = 0;
+  readonly config: string;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private watchdog: ChildProcess | undefined;
+  private readonly clients = new Set<Client>();
+  private stopping: Promise<void> | undefined;
+  private logStart = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly hosts: string[],
+    private readonly opts: ProsodyOptions,
+  ) {
+    this.config = join(dir, 'prosody.cfg.lua');
+  }
+
+  api(): Prosody {
+    const service = `xmpp://127.0.0.1:${this.port}`;
+    return {
+      port: this.port,
+      service,
+      dir: this.dir,
+      hosts: [...this.hosts],
+      mucOf: (host) => `conference.${host}`,
+      register: (username, host, password) => this.register(username, host, password),
+      client: async (o) => {
+        if (this.stopping) throw new Error('Prosody.client: the server was stopped');
+        const c = await connectClient({ service, ...o });
+        this.clients.add(c);
+        return c;
+      },
+      restart: () => this.restart(),
+      stop: () => this.stop(),
+    };
+  }
+
+  async startOnFreePort(timeoutMs: number): Promise<void> {
+    // Port 0 → free port → close → Prosody binds it. Another process may grab it in between: then Prosody logs
+    // "Failed to open server port" and keeps running without c2s, so look for that and try another port.
+    for (let attempt = 1; ; attempt++) {
+      this.port = await freePort();
+      await writeFile(this.config, this.configText());
+      try {
+        await this.spawnAndWait(timeoutMs);
+        return;
+      } catch (err) {
+        if (!(err instanceof PortInUse) || attempt >= 3) throw err;
+        await this.killServer();
+      }
+    }
+  }
+
+  private configText(): string {
+    const d = (name: string): string => lua(join(this.dir, name));
+    const muc = this.opts.muc ?? true;
+    const lines = [
+      '-- Written by test/harness/prosody.ts for a throwaway loopback test server.',
+      ...(process.getuid?.() === 0 ? ['run_as_root = true'] : []),
+      `pidfile = ${d('prosody.pid')}`,
+      `data_path = ${d('data')}`,
+      `certificates = ${d('certs')}`,
+      `log = { { levels = { min = ${lua(process.env.HARNESS_DEBUG ? 'debug' : 'info')} }, to = "file", filename = ${d('prosody.log')} } }`,
+      'interfaces = { "127.0.0.1" }',
+      'local_interfaces = { "127.0.0.1" }',
+      `c2s_ports = { ${this.port} }`,
+      'c2s_direct_tls_ports = {}',
+      'legacy_ssl_ports = {}',
+      's2s_ports = {}',
+      'component_ports = {}',
+      'http_ports = {}',
+      'https_ports = {}',
+      // No mod_limits (Debian's stock config throttles c2s to 10 KB/s), no mod_tls, no s2s.
+      'modules_enabled = { "roster", "saslauth", "disco", "presence", "message", "iq", "offline", "ping", "posix" }',
+      'modules_disabled = { "s2s" }',
+      'authentication = "internal_plain"',
+      'storage = "internal"',
+      'c2s_require_encryption = false',
+      'allow_unencrypted_plain_auth = true',
+      `muc_room_locking = ${(this.opts.mucRoomLocking ?? true) ? 'true' : 'false'}`,
+      '',
+      ...this.hosts.map((h) => `VirtualHost ${lua(h)}`),
+      '',
+      ...(muc ? this.hosts.map((h) => `Component ${lua(`conference.${h}`)} "muc"`) : []),
+      '',
+    ];
+    return lines.join('\n');
+  }
+
+  private async spawnAndWait(timeoutMs: number): Promise<void> {
+    // Prosody appends to its log: the checks only look at what this run writes.
+    this.logStart = (await readFile(join(this.dir, 'prosody.log'), 'utf8').catch(() => '')).length;
+    const out = openSync(join(this.dir, 'stdout.log'), 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn('prosody', ['--config', this.config, '-F'], { cwd: this.dir, stdio: ['ignore', out, out] });
+    } finally {
+      closeSync(out);
+    }
+    this.child = child;
+    let exitInfo: string | undefined;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        exitInfo = signal ? `signal ${signal}` : `code ${code}`;
+        resolve();
+      });
+      child.once('error', (err) => {
+        exitInfo = `spawn error: ${err.message}`;
+        resolve();
+      });
+    });
+    child.unref(); // a forgotten stop() must not keep the process alive; the 'exit' hook kills the server
+    this.watchdog = startWatchdog(child.pid);
+
+    const activated = `Activated service 'c2s' on [127.0.0.1]:${this.port}`;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (exitInfo) throw new Error(`prosody exited during start-up (${exitInfo})\n${await this.logTail()}`);
+      const log = await this.logSinceStart();
+      if (log.includes('Failed to open server port')) throw new PortInUse(`port ${this.port} taken\n${log}`);
+      if (log.includes(activated) && (await accepts(this.port))) return;
+      if (Date.now() > deadline) {
+        await this.killServer();
+        throw new Error(`prosody did not listen on 127.0.0.1:${this.port} within ${timeoutMs} ms\n${await this.logTail()}`);
+      }
+      await sleep(10);
+    }
+  }
+
+  async register(username: string, host: string, password: string): Promise<void> {
+    if (!this.hosts.includes(host)) throw new Error(`Prosody.register: ${host} is not one of ${this.hosts.join(', ')}`);
+    try {
+      await execFileP('prosodyctl', ['--config', this.config, 'register', username, host, password], {
+        cwd: this.dir,
+        timeout: 10_000,
+      });
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`prosodyctl register ${username}@${host} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    }
+  }
+
+  async restart(): Promise<void> {
+    if (this.stopping) throw new Error('Prosody.restart: the server was stopped');
+    await this.killServer();
+    await this.spawnAndWait(this.opts.startTimeoutMs ?? 10_000);
+  }
+
+  stop(o: { keepDir?: boolean } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all([...this.clients].map((c) => stopClient(c)));
+      this.clients.clear();
+      await this.killServer();
+      live.delete(this);
+      if (!o.keepDir) await rm(this.dir, { recursive: true, force: true });
+    })();
+    return this.stopping;
+  }
+
+  /**
+   * SIGTERM, wait for exit; SIGKILL after STOP_GRACE_MS. Also ends the watchdog.
+   * Prosody 0.12 logs "Shutdown complete" at once but, if a client was connected, its epoll loop only notices it
+   * may quit on a 1 s timer (net/server_epoll.lua setquitting): once that line is logged nothing is left to flush,
+   * so SIGKILL it then instead of idling for a second on every restart().
+   */
+  private async killServer(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      let exited = false;
+      void this.exited.then(() => (exited = true));
+      child.kill('SIGTERM');
+      const deadline = Date.now() + STOP_GRACE_MS;
+      while (!exited) {
+        if (Date.now() > deadline || (await this.logSinceStart()).includes('Shutdown complete')) child.kill('SIGKILL');
+        await Promise.race([this.exited, sleep(20)]);
+      }
+    }
+    this.child = undefined;
+    this.watchdog?.kill('SIGKILL');
+    this.watchdog = undefined;
+  }
+
+  /** What Prosody logged since the last spawn. */
+  private async logSinceStart(): Promise<string> {
+    return (await readFile(join(this.dir, 'prosody.log'), 'utf8').catch(() => '')).slice(this.logStart);
+  }
+
+  /** Synchronous last resort from the process 'exit' hook. */
+  killNow(): void {
+    this.watchdog?.kill('SIGKILL');
+    this.child?.kill('SIGKILL');
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // best effort
+    }
+  }
+
+  private async logTail(): Promise<string> {
+    const tail = async (name: string): Promise<string> => {
+      const text = await readFile(join(this.dir, name), 'utf8').catch(() => '');
+      return `--- ${name} (last lines) ---\n${text.split('\n').slice(-30).join('\n')}`;
+    };
+    return `${await tail('prosody.log')}\n${await tail('stdout.log')}`;
+  }
+}
+
+class PortInUse extends Error {}
+
+/**
+ * A `sh` that SIGTERMs (then SIGKILLs) the server once its stdin (a pipe from this process) reaches EOF, i.e. when
+ * this process is gone however it died. Killed by killServer() on a normal stop.
+ */
+function startWatchdog(pid: number | undefined): ChildProcess | undefined {
+  if (pid === undefined) return undefined;
+  const script = 'read _ ; kill -TERM "$1" 2>/dev/null; sleep 3; kill -KILL "$1" 2>/dev/null';
+  const dog = spawn('sh', ['-c', script, 'prosody-watchdog', String(pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  dog.on('error', () => {});
+  dog.stdin?.on('error', () => {});
+  dog.unref();
+  (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return dog;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => (port ? resolve(port) : reject(new Error('no port from the OS'))));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A Lua double-quoted string literal. */
+function lua(s: string): string {
+  return `"${s.replace(/[\\"\x00-\x1f\x7f]/g, (c) => `\\${String(c.charCodeAt(0)).padStart(3, '0')}`)}"`;
+}
