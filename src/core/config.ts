@@ -49,6 +49,15 @@ export const configSchema = z.strictObject({
   peers: z.array(peerSchema).default([]),
   untrusted: z.enum(['flag', 'reject']).default('flag'),
   storage: z.strictObject({ path: z.string().min(1) }),
+  /** Delivery of what the bot owes peers (revisions, forwards, inquiries): retry backoff and when to give up. */
+  outbox: z
+    .strictObject({
+      retryMinSeconds: z.number().positive().default(5),
+      retryMaxSeconds: z.number().positive().default(600),
+      giveUpAfterMinutes: z.number().positive().default(2880),
+      replyTimeoutSeconds: z.number().positive().default(30),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema> & { xmpp: { password: string } };

@@ -72,10 +72,35 @@ export interface StoredIncident {
   responses: AssistanceResponse[];
 }
 
+/**
+ * A stanza the bot owes a peer (a revision, a forward, an inquiry, an originated report). Kept in the same file
+ * as the incidents, so it is written in the same commit as the change that made it owed, and survives restarts.
+ */
+export interface OutboxEntry {
+  id: string;
+  to: string;
+  /** 'iq' entries are done when the peer's IQ result arrives; 'message' entries once sent on a live stream. */
+  stanza: 'iq' | 'message';
+  /** The payload element, serialised (the `<report/>`, `<incident/>`, …) — the stanza wrapper is built at send time. */
+  payload: string;
+  iqType?: 'get' | 'set';
+  /** The `#N` it is about, for `!outbox` and the give-up announcement. */
+  number?: number;
+  /** What it is, for humans: "revision (acknowledged)", "forward", "inquiry", … */
+  purpose: string;
+  /** Where to say what came of it (the room or the admin who asked); undefined = the default room. */
+  notify?: string;
+  createdAt: string;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError?: string;
+}
+
 interface StoreData {
   version: 1;
   nextNumber: number;
   incidents: StoredIncident[];
+  outbox: OutboxEntry[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -103,7 +128,7 @@ export class IncidentStore {
   static async open(path: string): Promise<IncidentStore> {
     await mkdir(dirname(path), { recursive: true });
     const adapter = new DataFile<StoreData>(path, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) });
-    const db = new Low<StoreData>(adapter, { version: 1, nextNumber: 1, incidents: [] });
+    const db = new Low<StoreData>(adapter, { version: 1, nextNumber: 1, incidents: [], outbox: [] });
     try {
       await db.read();
     } catch (err) {
@@ -112,7 +137,25 @@ export class IncidentStore {
     if (!db.data || !Array.isArray(db.data.incidents)) {
       throw new Error(`the incident store ${path} is not an incident store file`);
     }
+    db.data.outbox ??= [];
     return new IncidentStore(db);
+  }
+
+  /** Everything owed to peers, oldest first. */
+  get outbox(): OutboxEntry[] {
+    return this.db.data.outbox;
+  }
+
+  /** Owes a stanza to a peer. Call commit() before counting on it. */
+  enqueue(entry: OutboxEntry): void {
+    this.db.data.outbox.push(entry);
+  }
+
+  /** Removes a delivered (or given-up) entry. */
+  dequeue(id: string): OutboxEntry | undefined {
+    const index = this.db.data.outbox.findIndex((e) => e.id === id);
+    if (index === -1) return undefined;
+    return this.db.data.outbox.splice(index, 1)[0];
   }
 
   get(key: string): StoredIncident | undefined {

@@ -121,7 +121,7 @@ describe('receiving reports', () => {
     expect(line).toContain(`admin admin@${PEER}`);
     expect(line).toContain('spammer@abuse.lit');
     expect(line).toContain('MUC flood from abuse.lit');
-    expect(line).toContain('still happening');
+    expect(line).toContain('began 2026-11-27T10:00:00Z');
     expect(line).not.toContain('UNTRUSTED');
   });
 

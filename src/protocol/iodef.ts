@@ -1,0 +1,880 @@
+/**
+ * The IODEF codec (XEP-0268 v0.4–v0.6, namespace urn:xmpp:incident:2): RFC 5070 `<Incident>` documents inside
+ * `<report/>`, `<inquiry/>`, `<request/>` and `<response/>` wrappers ⇄ the format-neutral model of incident.ts.
+ *
+ * Pure: no I/O, no clock. Decoding is liberal (the XEP's own examples are sloppy: `category='ext-category'`,
+ * `role='ext-type'`, two Nodes in one System, jid in urn:xmpp:incident:2, an unknown HistoryItem action) and never
+ * throws: anything it cannot understand is a `Decoded` failure naming the element path. Encoding is strict RFC 5070
+ * (`ext-value` + `ext-<attr>` for every extension, elements in schema order, one Node per System).
+ *
+ * Decisions the model forces (see also the comments at each spot):
+ * - Systems other than source/target (intermediate, sensor, infrastructure, extensions) are dropped: the model
+ *   has only `sources` and `targets`.
+ * - A port has no place in an IODEF Address: it travels as `System/Service/Port` (one Node per System, so the
+ *   port belongs to that node's single IP address).
+ * - Legacy `<info>` (category/types) and legacy `<solution>`s ride in IODEF `AdditionalData` so they survive
+ *   the trip through IODEF unchanged.
+ */
+import xml from '@xmpp/xml';
+import {
+  IODEF_ACTIONS,
+  INCIDENT_PURPOSES,
+  INCIDENT_STATUSES,
+  emptyIncident,
+  formatIp,
+  type Address,
+  type Counter,
+  type Expectation,
+  type HistoryItem,
+  type Impact,
+  type Incident,
+  type IncidentStatus,
+  type IncidentTimes,
+  type IodefKind,
+  type LocalizedText,
+  type NetworkNode,
+  type RelatedIncident,
+  type Solution,
+} from './incident.js';
+import { IODEF_SEVERITIES, fromIodefSeverity, toIodefSeverity, type IodefSeverity } from './severity.js';
+import { DecodeFailure, checkDateTime, checkJid, clip, fail, ok, parseIp, type Decoded } from './validate.js';
+import { DEFAULT_LIMITS, Element, checkShape, nsOf, textOf } from './xml.js';
+
+export const INCIDENT_NS = 'urn:xmpp:incident:2';
+export const IODEF_NS = 'urn:ietf:params:xml:ns:iodef-1.0';
+export const JID_NS = 'urn:xmpp:jid:0';
+/** The legacy namespace: its `<info>` and `<solution>` shapes are reused inside IODEF AdditionalData. */
+const LEGACY_NS = 'urn:xmpp:incident:0';
+
+export interface IodefEnvelope {
+  kind: IodefKind;
+  incident: Incident;
+}
+
+const IODEF_KINDS: readonly IodefKind[] = ['report', 'inquiry', 'request', 'response'];
+
+/** Incident@purpose is required by RFC 5070; when a peer omits it we assume what the wrapper implies. */
+const DEFAULT_PURPOSE: Record<IodefKind, string> = {
+  report: 'reporting',
+  inquiry: 'traceback',
+  request: 'mitigation',
+  response: 'mitigation',
+};
+
+/** IODEF does not make IncidentID a UUID; this bound only keeps hostile ids out of logs and the store. */
+const MAX_ID_LENGTH = 256;
+
+const IMPACT_TYPES = [
+  'admin',
+  'dos',
+  'extortion',
+  'file',
+  'info-leak',
+  'misconfiguration',
+  'recon',
+  'policy',
+  'social-engineering',
+  'user',
+  'unknown',
+] as const;
+const COMPLETIONS = ['failed', 'succeeded'] as const;
+const SYSTEM_CATEGORIES = ['source', 'target', 'intermediate', 'sensor', 'infrastructure'] as const;
+/** RFC 5070 Address@category values; anything else is sent as an extension. */
+const ADDRESS_CATEGORIES = [
+  'asn',
+  'atm',
+  'e-mail',
+  'mac',
+  'ipv4-addr',
+  'ipv4-net',
+  'ipv4-net-mask',
+  'ipv6-addr',
+  'ipv6-net',
+  'ipv6-net-mask',
+] as const;
+/** RFC 5070 Counter@type values; XEP-0268's `xmpp-presence` etc. are sent as extensions. */
+const COUNTER_TYPES = [
+  'byte',
+  'packet',
+  'flow',
+  'session',
+  'alert',
+  'message',
+  'event',
+  'host',
+  'site',
+  'organization',
+] as const;
+/** RFC 5070 NodeRole@category values; XEP-0268's xmpp, xmpp-muc, … are sent as extensions. */
+const NODE_ROLES = [
+  'client',
+  'server-internal',
+  'server-public',
+  'www',
+  'mail',
+  'messaging',
+  'streaming',
+  'voice',
+  'file',
+  'ftp',
+  'p2p',
+  'name',
+  'directory',
+  'credential',
+  'print',
+  'application',
+  'database',
+  'infra',
+  'log',
+] as const;
+
+/** XEP-0268's extension values. */
+const XMPP_ADDRESS = 'xmpp';
+const CHATROOM_ROLE = 'chatroom';
+const ADMIN_ROLES = ['admin', 'creator'];
+
+/** AdditionalData@meaning marking this project's lossless carriers of legacy data. */
+const INFO_MEANING = 'xmpp-incident-info';
+const SOLUTION_MEANING = 'xmpp-incident-solution';
+/** Service@ip_protocol is required by RFC 5070; XMPP runs over TCP. */
+const TCP = '6';
+/** A solution has no time in the model, but a HistoryItem needs a DateTime. */
+const EPOCH = '1970-01-01T00:00:00Z';
+
+// ───────────────────────────────────────── decoding ─────────────────────────────────────────
+
+/**
+ * Decodes a wrapper (`<report/>`, `<inquiry/>`, `<request/>`, `<response/>` in INCIDENT_NS) or a bare v0.4
+ * `<Incident>` (IODEF_NS, counted as a report). Never throws.
+ */
+export function decodeIodef(el: Element): Decoded<IodefEnvelope> {
+  try {
+    // Bound the tree first: the walk below recurses (nested EventData) and copies text.
+    const shape = checkShape(el, DEFAULT_LIMITS);
+    if (shape) return fail(shape.path, shape.message);
+    return ok(decodeEnvelope(el));
+  } catch (err) {
+    if (err instanceof DecodeFailure) return fail(err.path, err.reason);
+    // Not expected; still a hostile peer must never be able to crash the caller.
+    return fail(safeName(el), `cannot decode: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** The incident:2 wrapper (or a v0.4 bare Incident) among an IQ's children; undefined if none. */
+export function findIodefPayload(iq: Element): Element | undefined {
+  return iq
+    .getChildElements()
+    .find(
+      (c) =>
+        (isKind(c.getName()) && nsOf(c) === INCIDENT_NS) || (c.getName() === 'Incident' && nsOf(c) === IODEF_NS),
+    );
+}
+
+/** An element together with its path from the decoded root, for error messages. */
+interface At {
+  el: Element;
+  path: string;
+}
+
+function bad(path: string, message: string): never {
+  throw new DecodeFailure(path, message);
+}
+
+function safeName(el: unknown): string {
+  return el instanceof Element ? el.getName() : '/';
+}
+
+function isKind(name: string): name is IodefKind {
+  return (IODEF_KINDS as readonly string[]).includes(name);
+}
+
+/** For kids(): accept a child in whatever namespace (sloppy legacy-style content). */
+const ANY_NS = null;
+
+/**
+ * Child elements named `name` in namespace `ns` (IODEF by default, any with ANY_NS), each with its path.
+ * A position `[n]` is added only when there are several, so paths read like the XML.
+ */
+function kids(parent: At, name: string, ns: string | readonly string[] | typeof ANY_NS = IODEF_NS): At[] {
+  const accepts = (c: Element) =>
+    ns === ANY_NS || (typeof ns === 'string' ? nsOf(c) === ns : ns.includes(nsOf(c) ?? ''));
+  const found = parent.el.getChildElements().filter((c) => c.getName() === name && accepts(c));
+  return found.map((el, i) => ({ el, path: `${parent.path}/${name}${found.length > 1 ? `[${i + 1}]` : ''}` }));
+}
+
+function kid(parent: At, name: string, ns: string | readonly string[] | typeof ANY_NS = IODEF_NS): At | undefined {
+  return kids(parent, name, ns)[0];
+}
+
+function attr(at: At, name: string): string | undefined {
+  const value: unknown = at.el.attrs[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function decodeEnvelope(el: Element): IodefEnvelope {
+  const root: At = { el, path: el.getName() };
+  const name = el.getName();
+  if (name === 'Incident') {
+    // XEP-0268 v0.4 put the Incident directly in the IQ; v0.5 made that a <report/>.
+    requireIodefNs(root);
+    return { kind: 'report', incident: decodeIncident(root, 'report', 'new') };
+  }
+  if (!isKind(name)) {
+    bad(root.path, `<${clip(name)}/> is not an incident wrapper (report, inquiry, request, response) or an IODEF <Incident>`);
+  }
+  const ns = nsOf(el);
+  if (ns !== INCIDENT_NS) bad(root.path, `<${name}/> must be in namespace ${INCIDENT_NS}, not ${clip(ns ?? '(none)')}`);
+  const status = name === 'report' ? reportStatus(root) : 'new';
+  return { kind: name, incident: decodeIncident(onlyIncident(root), name, status) };
+}
+
+/** This project carries the v0.6 report status as <report status='…'/> (facts page); absent means new. */
+function reportStatus(report: At): IncidentStatus {
+  const status = attr(report, 'status');
+  if (status === undefined) return 'new';
+  if (!(INCIDENT_STATUSES as readonly string[]).includes(status)) {
+    bad(report.path, `status '${clip(status)}' is not one of ${INCIDENT_STATUSES.join(', ')}`);
+  }
+  return status as IncidentStatus;
+}
+
+/** The wrapper holds exactly one Incident (XEP-0268 schema: minOccurs=maxOccurs=1). */
+function onlyIncident(wrapper: At): At {
+  // Liberal: RFC 5070's own root <IODEF-Document> around the Incident is understood too.
+  const doc = kid(wrapper, 'IODEF-Document', IODEF_NS);
+  const holder = doc ?? wrapper;
+  const incidents = kids(holder, 'Incident', ANY_NS);
+  if (incidents.length === 0) bad(holder.path, `no IODEF <Incident> inside <${holder.el.getName()}/>`);
+  if (incidents.length > 1) bad(holder.path, `exactly one <Incident> allowed, found ${incidents.length}`);
+  const incident = incidents[0]!;
+  requireIodefNs(incident);
+  return incident;
+}
+
+function requireIodefNs(incident: At): void {
+  const ns = nsOf(incident.el);
+  if (ns !== IODEF_NS) bad(incident.path, `<Incident> must be in namespace ${IODEF_NS}, not ${clip(ns ?? '(none)')}`);
+}
+
+function decodeIncident(at: At, kind: IodefKind, status: IncidentStatus): Incident {
+  const { id, site } = incidentId(at);
+  const incident = emptyIncident(id, status);
+  incident.site = site;
+  incident.purpose = purpose(at, kind);
+  incident.times = times(at);
+  incident.texts = descriptions(at);
+  decodeContacts(at, incident);
+  incident.related = relatedIncidents(at);
+  decodeAssessment(at, incident);
+  for (const ev of kids(at, 'EventData')) decodeEventData(ev, incident);
+  decodeHistory(at, incident);
+  for (const data of kids(at, 'AdditionalData')) {
+    for (const info of kids(data, 'info', ANY_NS)) decodeInfo(info, incident);
+  }
+  return incident;
+}
+
+function incidentId(incident: At): { id: string; site: string } {
+  const ids = kids(incident, 'IncidentID');
+  if (ids.length === 0) bad(incident.path, 'missing IncidentID (required by RFC 5070)');
+  // Two ids would make it ambiguous which incident this is.
+  if (ids.length > 1) bad(incident.path, `exactly one IncidentID allowed, found ${ids.length}`);
+  const at = ids[0]!;
+  const site = attr(at, 'name')?.trim();
+  if (!site) bad(at.path, 'IncidentID needs a name (issuing site)');
+  return { id: idText(at), site: boundedLabel(at, site, 'IncidentID name') };
+}
+
+function idText(at: At): string {
+  return boundedLabel(at, textOf(at.el), 'IncidentID');
+}
+
+/** Ids and site names end up in logs, chat messages and store keys: non-empty, short, no control characters. */
+function boundedLabel(at: At, value: string, what: string): string {
+  if (value.length === 0) bad(at.path, `${what} is empty`);
+  if (value.length > MAX_ID_LENGTH) bad(at.path, `${what} is longer than ${MAX_ID_LENGTH} characters`);
+  if (/[\u0000-\u001f\u007f]/u.test(value)) bad(at.path, `${what} '${clip(value)}' contains control characters`);
+  return value;
+}
+
+/**
+ * An enumerated attribute with IODEF's extension mechanism resolved. RFC 5070 writes `attr='ext-value'` plus
+ * `ext-<attr>='name'`; XEP-0268's examples instead name the attribute that holds the extension
+ * (`category='ext-category' ext-category='xmpp'`, `role='ext-type' ext-type='chatroom'`). Both are understood.
+ * `extension` tells whether the value is an extension name (free) or a plain value (must be a known one).
+ */
+interface EnumValue {
+  value: string;
+  extension: boolean;
+}
+
+function resolveEnum(at: At, name: string): EnumValue | { error: string } | undefined {
+  const value = attr(at, name);
+  if (value === undefined) return undefined;
+  const holder = value === 'ext-value' ? `ext-${name}` : value.startsWith('ext-') ? value : undefined;
+  if (holder === undefined) return { value, extension: false };
+  const ext = attr(at, holder)?.trim();
+  if (ext) return { value: ext, extension: true };
+  if (value === 'ext-value') return { error: `${name}='ext-value' needs a non-empty ext-${name} attribute` };
+  return { value, extension: false }; // an 'ext-…' value without a matching attribute: judged as a plain value
+}
+
+function enumAttr(at: At, name: string): EnumValue | undefined {
+  const resolved = resolveEnum(at, name);
+  if (resolved && 'error' in resolved) bad(at.path, resolved.error);
+  return resolved;
+}
+
+/** An enumerated attribute whose plain values are a closed list (extensions stay free). */
+function closedEnum(at: At, name: string, allowed: readonly string[]): string | undefined {
+  const resolved = enumAttr(at, name);
+  if (resolved && !resolved.extension && !allowed.includes(resolved.value)) {
+    bad(at.path, `${name} '${clip(resolved.value)}' is not one of ${allowed.join(', ')} (or ext-value)`);
+  }
+  return resolved?.value;
+}
+
+function purpose(incident: At, kind: IodefKind): string {
+  return closedEnum(incident, 'purpose', INCIDENT_PURPOSES) ?? DEFAULT_PURPOSE[kind];
+}
+
+const TIME_ELEMENTS = [
+  ['StartTime', 'begin'],
+  ['EndTime', 'end'],
+  ['ReportTime', 'report'],
+  ['DetectTime', 'detect'],
+] as const;
+
+function times(incident: At): IncidentTimes {
+  const result: IncidentTimes = {};
+  for (const [name, field] of TIME_ELEMENTS) {
+    const at = kid(incident, name);
+    if (at) result[field] = dateTime(at);
+  }
+  return result;
+}
+
+function dateTime(at: At): string {
+  const value = textOf(at.el);
+  const problem = checkDateTime(value);
+  if (problem) bad(at.path, problem);
+  return value;
+}
+
+/** A loose BCP 47 shape (underscores tolerated): enough to keep markup and junk out of a language field. */
+const LANGUAGE_TAG = /^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$/;
+
+function language(at: At, name: string): string | undefined {
+  const lang = attr(at, name)?.trim();
+  if (!lang) return undefined;
+  if (!LANGUAGE_TAG.test(lang)) bad(at.path, `${name} '${clip(lang)}' is not a language tag`);
+  return lang;
+}
+
+function localized(at: At, langAttr: string): LocalizedText | undefined {
+  const text = textOf(at.el);
+  if (!text) return undefined;
+  const lang = language(at, langAttr);
+  return lang === undefined ? { text } : { text, lang };
+}
+
+/** Description elements (xml:lang); empty ones carry nothing and are skipped. */
+function descriptions(parent: At): LocalizedText[] {
+  return kids(parent, 'Description').flatMap((d) => localized(d, 'xml:lang') ?? []);
+}
+
+function jidText(at: At): string {
+  const value = textOf(at.el);
+  const problem = checkJid(value);
+  if (problem) bad(at.path, problem);
+  return value;
+}
+
+/** The XEP's `<jid/>` under Contact/AdditionalData: urn:xmpp:jid:0 since v0.6, urn:xmpp:incident:2 in v0.4. */
+function contactJids(contact: At): string[] {
+  return kids(contact, 'AdditionalData').flatMap((data) => kids(data, 'jid', [JID_NS, INCIDENT_NS]).map(jidText));
+}
+
+function decodeContacts(incident: At, into: Incident): void {
+  const seen = new Set<string>();
+  for (const contact of kids(incident, 'Contact')) {
+    // An unreadable role is not an error: the contact is simply none of the ones the model keeps.
+    const role = resolveEnum(contact, 'role');
+    const name = role && 'value' in role ? role.value : undefined;
+    if (name !== undefined && ADMIN_ROLES.includes(name)) {
+      for (const jid of contactJids(contact)) {
+        if (seen.has(jidKey(jid))) continue; // the XEP's example lists the same admin twice
+        seen.add(jidKey(jid));
+        into.admins.push(jid);
+      }
+    } else if (name === CHATROOM_ROLE && into.room === undefined) {
+      const room = contactJids(contact)[0]; // a non-XMPP chatroom (no jid) cannot be represented
+      if (room !== undefined) into.room = room;
+    }
+  }
+}
+
+/** Local and domain parts compare case-insensitively; the resource does not. */
+function jidKey(jid: string): string {
+  const slash = jid.indexOf('/');
+  return slash === -1 ? jid.toLowerCase() : jid.slice(0, slash).toLowerCase() + jid.slice(slash);
+}
+
+function relatedIncidents(incident: At): RelatedIncident[] {
+  return kids(incident, 'RelatedActivity').flatMap((activity) =>
+    kids(activity, 'IncidentID').map((at) => {
+      const site = attr(at, 'name')?.trim();
+      // Liberal: a related id without its site is still worth keeping (RFC 5070 wants the name).
+      return site ? { id: idText(at), site: boundedLabel(at, site, 'IncidentID name') } : { id: idText(at) };
+    }),
+  );
+}
+
+/** The first Impact of the first Assessment carries what the model holds (severity, type, completion, lang). */
+function decodeAssessment(incident: At, into: Incident): void {
+  const impact = kids(incident, 'Assessment').flatMap((a) => kids(a, 'Impact'))[0];
+  if (!impact) return;
+  const severity = attr(impact, 'severity');
+  if (severity !== undefined) {
+    if (!(IODEF_SEVERITIES as readonly string[]).includes(severity)) {
+      bad(impact.path, `severity '${clip(severity)}' is not one of ${IODEF_SEVERITIES.join(', ')}`);
+    }
+    into.severity = fromIodefSeverity(severity as IodefSeverity);
+  }
+  const details = impactDetails(impact);
+  if (details) into.impact = details;
+}
+
+function impactDetails(impact: At): Impact | undefined {
+  const result: Impact = {};
+  const type = closedEnum(impact, 'type', IMPACT_TYPES);
+  if (type !== undefined) result.type = type;
+  const completion = attr(impact, 'completion');
+  if (completion !== undefined) {
+    if (!(COMPLETIONS as readonly string[]).includes(completion)) {
+      bad(impact.path, `completion '${clip(completion)}' is not one of ${COMPLETIONS.join(', ')}`);
+    }
+    result.completion = completion as Impact['completion'];
+  }
+  const lang = language(impact, 'lang');
+  if (lang !== undefined) result.lang = lang;
+  return Object.keys(result).length > 0 ? result : undefined;
+}
+
+/** EventData may nest (RFC 5070); checkShape already bounded how deep. */
+function decodeEventData(ev: At, into: Incident): void {
+  for (const flow of kids(ev, 'Flow')) {
+    for (const system of kids(flow, 'System')) decodeSystem(system, into);
+  }
+  // Every Expectation is checked; the model holds one, so the first wins.
+  for (const expectation of kids(ev, 'Expectation')) {
+    const decoded = decodeExpectation(expectation);
+    into.expectation ??= decoded;
+  }
+  // XEP-0268 v0.4's example puts a legacy-style <info> (no namespace of its own) right in EventData.
+  for (const info of kids(ev, 'info', ANY_NS)) decodeInfo(info, into);
+  for (const nested of kids(ev, 'EventData')) decodeEventData(nested, into);
+}
+
+function decodeSystem(system: At, into: Incident): void {
+  const category = closedEnum(system, 'category', SYSTEM_CATEGORIES);
+  if (category === undefined) bad(system.path, `System needs a category (${SYSTEM_CATEGORIES.join(', ')})`);
+  // The model has no place for intermediate, sensor, infrastructure or extension systems: dropped.
+  if (category !== 'source' && category !== 'target') return;
+  const nodes = systemNodes(system);
+  (category === 'source' ? into.sources : into.targets).push(...nodes);
+}
+
+/**
+ * RFC 5070 gives a System exactly one Node, but the XEP's examples put several in one System: each becomes a
+ * NetworkNode. NodeRole and Counter may also sit on the System itself: a role describes every node of the
+ * system, a count is not duplicated (it goes to the first node).
+ */
+function systemNodes(system: At): NetworkNode[] {
+  const nodes = kids(system, 'Node').map(decodeNode);
+  const roles = kids(system, 'NodeRole').map(nodeRole);
+  const counters = kids(system, 'Counter').map(counter);
+  for (const node of nodes) node.roles.push(...roles);
+  nodes[0]?.counters.push(...counters);
+  if (nodes.length === 1) applyServicePort(system, nodes[0]!);
+  return nodes;
+}
+
+function decodeNode(node: At): NetworkNode {
+  return {
+    addresses: kids(node, 'Address').map(address),
+    counters: kids(node, 'Counter').map(counter),
+    roles: kids(node, 'NodeRole').map(nodeRole),
+  };
+}
+
+function address(at: At): Address {
+  // RFC 5070: Address@category defaults to ipv4-addr.
+  const category = enumAttr(at, 'category')?.value ?? 'ipv4-addr';
+  const value = textOf(at.el);
+  if (!value) bad(at.path, 'Address is empty');
+  if (category === XMPP_ADDRESS) return { kind: 'jid', value: jidText(at) };
+  if (category === 'ipv4-addr' || category === 'ipv6-addr') {
+    // parseIp also takes a sloppy 'addr:port' text; the strict form puts the port in System/Service/Port.
+    const ip = parseIp(value);
+    if (typeof ip === 'string') bad(at.path, ip);
+    return ip;
+  }
+  return { kind: 'other', category, value };
+}
+
+function counter(at: At): Counter {
+  const type = enumAttr(at, 'type')?.value;
+  if (type === undefined) bad(at.path, 'Counter needs a type');
+  const text = textOf(at.el);
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
+    bad(at.path, `Counter value '${clip(text)}' is not a non-negative integer`);
+  }
+  return { type, value };
+}
+
+function nodeRole(at: At): string {
+  const category = enumAttr(at, 'category')?.value;
+  if (category === undefined) bad(at.path, 'NodeRole needs a category');
+  return category;
+}
+
+/**
+ * IODEF's Address has no port, so the port of an `ip:port` travels as System/Service/Port. It is read back
+ * only when it is unambiguous: one Service Port and one IP address (without a port of its own) in the System.
+ */
+function applyServicePort(system: At, node: NetworkNode): void {
+  const ips = node.addresses.filter((a): a is Extract<Address, { kind: 'ip' }> => a.kind === 'ip');
+  const ports = kids(system, 'Service').flatMap((service) => kids(service, 'Port'));
+  const ip = ips[0];
+  const port = ports[0];
+  if (ips.length !== 1 || ports.length !== 1 || !ip || !port || ip.port !== undefined) return;
+  const text = textOf(port.el);
+  const value = Number(text);
+  if (!/^\d{1,5}$/.test(text) || value < 1 || value > 65535) {
+    bad(port.path, `Port '${clip(text)}' is not a port number (1–65535)`);
+  }
+  ip.port = value;
+}
+
+function decodeExpectation(at: At): Expectation {
+  // RFC 5070: Expectation@action defaults to 'other'.
+  const action = closedEnum(at, 'action', IODEF_ACTIONS) ?? 'other';
+  return { action, texts: descriptions(at) };
+}
+
+function decodeHistory(incident: At, into: Incident): void {
+  for (const history of kids(incident, 'History')) {
+    for (const item of kids(history, 'HistoryItem')) {
+      const solution = decodeSolution(item);
+      if (solution) into.solutions.push(solution);
+      else into.history.push(decodeHistoryItem(item));
+    }
+  }
+}
+
+function decodeHistoryItem(item: At): HistoryItem {
+  const dateTimeAt = kid(item, 'DateTime');
+  if (!dateTimeAt) bad(item.path, 'HistoryItem needs a DateTime');
+  const result: HistoryItem = { action: historyAction(item), time: dateTime(dateTimeAt), texts: descriptions(item) };
+  const who = kids(item, 'Contact').flatMap(contactJids)[0];
+  if (who !== undefined) result.who = who;
+  return result;
+}
+
+/**
+ * What was done is history, not a command: an action outside RFC 5070 (the XEP's own example says
+ * 'blockquote') is kept as written rather than rejected; a missing one reads as 'other'.
+ */
+function historyAction(item: At): string {
+  const resolved = resolveEnum(item, 'action');
+  if (resolved === undefined) return 'other';
+  return 'value' in resolved ? resolved.value : (attr(item, 'action') ?? 'other');
+}
+
+/** A HistoryItem carrying this project's `<solution/>` AdditionalData is a model solution, not history. */
+function decodeSolution(item: At): Solution | undefined {
+  const solution = kids(item, 'AdditionalData')
+    .flatMap((data) => kids(data, 'solution', LEGACY_NS))
+    .at(0);
+  if (!solution) return undefined;
+  const texts = kids(solution, 'text', LEGACY_NS).flatMap((t) => localized(t, 'xml:lang') ?? []);
+  return {
+    // The HistoryItem's Descriptions repeat the texts for IODEF-only readers; the legacy copy is authoritative.
+    texts: texts.length > 0 ? texts : descriptions(item),
+    sources: kids(solution, 'source', LEGACY_NS).map(legacySource),
+  };
+}
+
+function legacySource(source: At): NetworkNode {
+  const jids = kids(source, 'jids', LEGACY_NS).flatMap((list) => kids(list, 'jid', LEGACY_NS));
+  const ips = kids(source, 'ips', LEGACY_NS).flatMap((list) => kids(list, 'ip', LEGACY_NS));
+  const addresses: Address[] = [
+    ...jids.map((at): Address => ({ kind: 'jid', value: jidText(at) })),
+    ...ips.map((at): Address => {
+      const ip = parseIp(textOf(at.el));
+      if (typeof ip === 'string') bad(at.path, ip);
+      return ip;
+    }),
+  ];
+  return { addresses, counters: [], roles: [] };
+}
+
+/** Legacy `<info>`: the first category wins, types accumulate. */
+function decodeInfo(info: At, into: Incident): void {
+  const category = kids(info, 'category', ANY_NS)
+    .map((c) => textOf(c.el))
+    .find((text) => text.length > 0);
+  if (category !== undefined) into.category ??= category;
+  for (const type of kids(info, 'type', ANY_NS)) {
+    const text = textOf(type.el);
+    if (text) into.types.push(text);
+  }
+}
+
+// ───────────────────────────────────────── encoding ─────────────────────────────────────────
+
+type Child = Element | string | undefined | false;
+
+/** xml() with optional children: undefined/false ones are left out. */
+function make(name: string, attrs: Record<string, string | undefined>, ...children: Child[]): Element {
+  return xml(name, attrs, ...children.filter((c): c is Element | string => c !== undefined && c !== false));
+}
+
+/**
+ * Builds the wrapper (in INCIDENT_NS) around `<Incident xmlns=IODEF_NS>`; a report carries `status`.
+ * Throws a TypeError when the incident has no site or id: IncidentID@name is required and our own decoder
+ * would reject the result, so sending it would only produce an error at the peer.
+ */
+export function encodeIodef(kind: IodefKind, incident: Incident): Element {
+  return make(
+    kind,
+    { xmlns: INCIDENT_NS, status: kind === 'report' ? incident.status : undefined },
+    encodeIncident(kind, incident),
+  );
+}
+
+/** Children in RFC 5070 schema order (IncidentID, RelatedActivity, times, Description, Assessment, Contact, …). */
+function encodeIncident(kind: IodefKind, incident: Incident): Element {
+  if (!incident.site) throw new TypeError('encodeIodef: incident.site (IncidentID@name, the issuing site) is required');
+  if (!incident.id) throw new TypeError('encodeIodef: incident.id is required');
+  return make(
+    'Incident',
+    { xmlns: IODEF_NS, ...enumAttrs('purpose', incident.purpose ?? DEFAULT_PURPOSE[kind], INCIDENT_PURPOSES) },
+    make('IncidentID', { name: incident.site }, incident.id),
+    encodeRelated(incident.related),
+    ...encodeTimes(incident.times),
+    ...encodeDescriptions(incident.texts),
+    encodeAssessment(incident),
+    ...incident.admins.map(adminContact),
+    incident.room !== undefined && roomContact(incident.room),
+    encodeEventData(incident),
+    encodeHistory(incident),
+    encodeInfo(incident),
+  );
+}
+
+/** Strict extension form: known values plain, anything else as attr='ext-value' ext-attr='name'. */
+function enumAttrs(name: string, value: string, known: readonly string[]): Record<string, string> {
+  return known.includes(value) ? { [name]: value } : { [name]: 'ext-value', [`ext-${name}`]: value };
+}
+
+function encodeRelated(related: readonly RelatedIncident[]): Element | undefined {
+  if (related.length === 0) return undefined;
+  return make('RelatedActivity', {}, ...related.map((r) => make('IncidentID', { name: r.site }, r.id)));
+}
+
+function encodeTimes(times: IncidentTimes): Element[] {
+  // Schema order. end === null ("still happening", legacy) has no IODEF form: no EndTime is the closest.
+  const elements: Array<[string, string | null | undefined]> = [
+    ['DetectTime', times.detect],
+    ['StartTime', times.begin],
+    ['EndTime', times.end],
+    ['ReportTime', times.report],
+  ];
+  return elements.flatMap(([name, value]) => (typeof value === 'string' ? [make(name, {}, value)] : []));
+}
+
+function encodeDescriptions(texts: readonly LocalizedText[]): Element[] {
+  return texts.map((t) => make('Description', { 'xml:lang': t.lang }, t.text));
+}
+
+function encodeAssessment(incident: Incident): Element | undefined {
+  const { severity, impact } = incident;
+  if (severity === undefined && impact === undefined) return undefined;
+  // Impact@type is left out when unknown to the model: RFC 5070 gives it a default ('unknown').
+  return make(
+    'Assessment',
+    {},
+    make('Impact', {
+      lang: impact?.lang,
+      severity: severity === undefined ? undefined : toIodefSeverity(severity),
+      completion: impact?.completion,
+      ...(impact?.type === undefined ? {} : enumAttrs('type', impact.type, IMPACT_TYPES)),
+    }),
+  );
+}
+
+function jidData(jid: string): Element {
+  return make('AdditionalData', { dtype: 'xml' }, make('jid', { xmlns: JID_NS }, jid));
+}
+
+function adminContact(jid: string): Element {
+  return make('Contact', { role: 'admin', type: 'person' }, jidData(jid));
+}
+
+/** XEP-0268 v0.6 §Contact: the chatroom role, written in RFC 5070's strict extension form. */
+function roomContact(room: string): Element {
+  return make(
+    'Contact',
+    { role: 'ext-value', 'ext-role': CHATROOM_ROLE, type: 'ext-value', 'ext-type': CHATROOM_ROLE },
+    jidData(room),
+  );
+}
+
+function encodeEventData(incident: Incident): Element | undefined {
+  const systems = [...encodeSystems('source', incident.sources), ...encodeSystems('target', incident.targets)];
+  if (systems.length === 0 && incident.expectation === undefined) return undefined;
+  return make(
+    'EventData',
+    {},
+    systems.length > 0 && make('Flow', {}, ...systems),
+    incident.expectation && encodeExpectation(incident.expectation),
+  );
+}
+
+function encodeSystems(category: 'source' | 'target', nodes: readonly NetworkNode[]): Element[] {
+  return nodes.flatMap(splitForPorts).map((node) => encodeSystem(category, node));
+}
+
+type IpAddress = Extract<Address, { kind: 'ip' }>;
+
+function ipsOfNode(node: NetworkNode): IpAddress[] {
+  return node.addresses.filter((a): a is IpAddress => a.kind === 'ip');
+}
+
+/**
+ * One Node per System (RFC 5070), so a System/Service/Port unambiguously belongs to the node's single IP.
+ * A node with several IP addresses of which some carry ports cannot say which port is whose in one System:
+ * each further IP address then gets a System of its own. Peers still see every address with its port; only the
+ * grouping into one node is lost (the one case where IODEF → model is not the model we started from).
+ */
+function splitForPorts(node: NetworkNode): NetworkNode[] {
+  const ips = ipsOfNode(node);
+  if (ips.length <= 1 || ips.every((ip) => ip.port === undefined)) return [node];
+  const rest = ips.slice(1);
+  return [
+    { ...node, addresses: node.addresses.filter((a) => !rest.includes(a as IpAddress)) },
+    ...rest.map((ip): NetworkNode => ({ addresses: [ip], counters: [], roles: [] })),
+  ];
+}
+
+function encodeSystem(category: 'source' | 'target', node: NetworkNode): Element {
+  const ips = ipsOfNode(node);
+  const port = ips.length === 1 ? ips[0]?.port : undefined;
+  return make(
+    'System',
+    { category },
+    make(
+      'Node',
+      {},
+      ...node.addresses.map(encodeAddress),
+      ...node.roles.map((role) => make('NodeRole', enumAttrs('category', role, NODE_ROLES))),
+      ...node.counters.map((c) => make('Counter', enumAttrs('type', c.type, COUNTER_TYPES), String(c.value))),
+    ),
+    port !== undefined && make('Service', { ip_protocol: TCP }, make('Port', {}, String(port))),
+  );
+}
+
+function encodeAddress(address: Address): Element {
+  switch (address.kind) {
+    case 'jid':
+      return make('Address', enumAttrs('category', XMPP_ADDRESS, ADDRESS_CATEGORIES), address.value);
+    case 'ip':
+      // The port, if any, is written as System/Service/Port (see splitForPorts).
+      return make('Address', { category: address.version === 6 ? 'ipv6-addr' : 'ipv4-addr' }, address.value);
+    case 'other':
+      return make('Address', enumAttrs('category', address.category, ADDRESS_CATEGORIES), address.value);
+  }
+}
+
+function actionAttrs(action: string): Record<string, string> {
+  return enumAttrs('action', action, IODEF_ACTIONS);
+}
+
+function encodeExpectation(expectation: Expectation): Element {
+  return make('Expectation', actionAttrs(expectation.action), ...encodeDescriptions(expectation.texts));
+}
+
+function encodeHistory(incident: Incident): Element | undefined {
+  if (incident.history.length === 0 && incident.solutions.length === 0) return undefined;
+  // A solution has no time of its own; the HistoryItem needs one, so take the best the incident has.
+  const solutionTime = incident.times.report ?? incident.times.begin ?? EPOCH;
+  return make(
+    'History',
+    {},
+    ...incident.history.map(encodeHistoryItem),
+    ...incident.solutions.map((s) => encodeSolution(s, solutionTime)),
+  );
+}
+
+function encodeHistoryItem(item: HistoryItem): Element {
+  return make(
+    'HistoryItem',
+    actionAttrs(item.action),
+    make('DateTime', {}, item.time),
+    item.who !== undefined && make('Contact', { role: 'admin', type: 'person' }, jidData(item.who)),
+    ...encodeDescriptions(item.texts),
+  );
+}
+
+/**
+ * A legacy solution as an IODEF HistoryItem that IODEF-only peers can read (action + Description), with the
+ * exact legacy shape in AdditionalData so that it decodes back into `solutions`. The legacy shape keeps, per
+ * source node, its JIDs then its IPs: counters, roles and other addresses of solution sources are not carried.
+ */
+function encodeSolution(solution: Solution, time: string): Element {
+  return make(
+    'HistoryItem',
+    { action: solution.sources.length > 0 ? 'block-host' : 'remediate-other' },
+    make('DateTime', {}, time),
+    ...encodeDescriptions(solution.texts),
+    make(
+      'AdditionalData',
+      { dtype: 'xml', meaning: SOLUTION_MEANING },
+      make(
+        'solution',
+        { xmlns: LEGACY_NS },
+        ...solution.sources.map(encodeLegacySource),
+        ...solution.texts.map((t) => make('text', { 'xml:lang': t.lang }, t.text)),
+      ),
+    ),
+  );
+}
+
+function encodeLegacySource(node: NetworkNode): Element {
+  const jids = node.addresses.flatMap((a) => (a.kind === 'jid' ? [a.value] : []));
+  const ips = ipsOfNode(node).map((ip) => formatIp(ip.value, ip.version, ip.port));
+  return make(
+    'source',
+    {},
+    jids.length > 0 && make('jids', {}, ...jids.map((j) => make('jid', {}, j))),
+    ips.length > 0 && make('ips', {}, ...ips.map((ip) => make('ip', {}, ip))),
+  );
+}
+
+/** Legacy category/types, carried losslessly in the legacy `<info>` shape. */
+function encodeInfo(incident: Incident): Element | undefined {
+  if (incident.category === undefined && incident.types.length === 0) return undefined;
+  return make(
+    'AdditionalData',
+    { dtype: 'xml', meaning: INFO_MEANING },
+    make(
+      'info',
+      { xmlns: LEGACY_NS },
+      incident.category !== undefined && make('category', {}, incident.category),
+      ...incident.types.map((t) => make('type', {}, t)),
+    ),
+  );
+}
