@@ -105,8 +105,9 @@ async function main(): Promise<void> {
     say('Done.');
     process.exit(0);
   };
-  process.once('SIGINT', () => void cleanup());
-  process.once('SIGTERM', () => void cleanup());
+  // `on`, not `once`: tsx exits at once when a signal finds no listener left.
+  process.on('SIGINT', () => void cleanup());
+  process.on('SIGTERM', () => void cleanup());
   if (opts.exitAfter !== undefined) setTimeout(() => void cleanup(), opts.exitAfter * 1000);
   if (process.stdin.isTTY || opts.exitAfter === undefined) {
     const rl = createInterface({ input: process.stdin });

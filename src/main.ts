@@ -37,6 +37,21 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = createLogger();
+  // Signals are watched from the start, so a stop request during start-up is honoured once the bot is up.
+  // `on`, not `once`: a listener must stay installed or tsx's own handler exits at once with 128+signal.
+  let stopRequested: ((signal: string) => void) | undefined;
+  let pendingSignal: string | undefined;
+  const onSignal = (signal: string) => {
+    if (pendingSignal) {
+      log.warn({ signal }, 'second signal: exiting without a clean shutdown');
+      process.exit(1);
+    }
+    pendingSignal = signal;
+    stopRequested?.(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   let bot;
   try {
     bot = await startBot(config, { log });
@@ -47,13 +62,13 @@ async function main(): Promise<number> {
     }
     throw err;
   }
+  const running = bot;
   await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
+    stopRequested = (signal) => {
       log.info({ signal }, 'shutting down');
-      bot.stop().then(resolve, resolve);
+      running.stop().then(resolve, resolve);
     };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+    if (pendingSignal) stopRequested(pendingSignal);
   });
   return 0;
 }

@@ -39,11 +39,11 @@ export function formatAnnouncement(stored: StoredIncident, ctx: AnnounceContext)
   if (times) lines.push(times);
   const latestRequest = stored.requests.at(-1);
   if (ctx.change === 'request' && latestRequest) {
-    lines.push(`Asked of us: ${latestRequest.action ?? 'unspecified action'}${latestRequest.texts[0] ? ` — ${oneLine(latestRequest.texts[0].text)}` : ''}`);
+    lines.push(`Asked of us: ${oneLine(latestRequest.action ?? 'unspecified action')}${latestRequest.texts[0] ? ` — ${oneLine(latestRequest.texts[0].text)}` : ''}`);
   }
   const latestResponse = stored.responses.at(-1);
   if (ctx.change === 'response' && latestResponse) {
-    for (const h of latestResponse.history) lines.push(`Done by ${latestResponse.from}: ${h.action} at ${h.time}${h.texts[0] ? ` — ${oneLine(h.texts[0].text)}` : ''}`);
+    for (const h of latestResponse.history) lines.push(`Done by ${latestResponse.from}: ${oneLine(h.action)} at ${oneLine(h.time)}${h.texts[0] ? ` — ${oneLine(h.texts[0].text)}` : ''}`);
   }
   if (i.solutions.length) lines.push(`Solution: ${i.solutions.map((s) => oneLine(pickText(s.texts) ?? '')).join(' | ')}`);
   if (ctx.roomRefused) lines.push(`(The report names room ${ctx.roomRefused}, which rooms.allow does not allow: announced here instead.)`);
@@ -56,8 +56,8 @@ export function severityText(i: Incident): string {
 }
 
 export function classification(i: Incident): string {
-  const parts = [i.category ?? 'uncategorised', ...(i.types.length ? [i.types.join(', ')] : [])];
-  const impact = i.impact?.type ? ` [${i.impact.type}]` : '';
+  const parts = [oneLine(i.category ?? 'uncategorised'), ...(i.types.length ? [i.types.map((t) => oneLine(t)).join(', ')] : [])];
+  const impact = i.impact?.type ? ` [${oneLine(i.impact.type)}]` : '';
   return `${parts.join(': ')}${impact}`;
 }
 

@@ -114,6 +114,15 @@ export function incidentKey(incident: Pick<Incident, 'id' | 'site'>): string {
   return UUID.test(incident.id) ? incident.id.toLowerCase() : `${(incident.site ?? '').toLowerCase()}/${incident.id}`;
 }
 
+/** lowdb keeps its default data for a falsy file content (`null`, `0`): refuse anything that is not a store. */
+function parseStoreFile(text: string): StoreData {
+  const data = JSON.parse(text) as Partial<StoreData> | null;
+  if (data === null || typeof data !== 'object' || !Array.isArray(data.incidents) || typeof data.nextNumber !== 'number') {
+    throw new Error('not an incident store file');
+  }
+  return data as StoreData;
+}
+
 export class IncidentStore {
   private readonly byKey = new Map<string, StoredIncident>();
   private readonly byNumber = new Map<number, StoredIncident>();
@@ -127,7 +136,7 @@ export class IncidentStore {
   /** Opens (or creates) the store file. A corrupt file is an error, never silently replaced. */
   static async open(path: string): Promise<IncidentStore> {
     await mkdir(dirname(path), { recursive: true });
-    const adapter = new DataFile<StoreData>(path, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) });
+    const adapter = new DataFile<StoreData>(path, { parse: parseStoreFile, stringify: (d) => JSON.stringify(d) });
     const db = new Low<StoreData>(adapter, { version: 1, nextNumber: 1, incidents: [], outbox: [] });
     try {
       await db.read();

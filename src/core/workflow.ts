@@ -45,7 +45,8 @@ export function receiveReport(store: IncidentStore, arrival: Arrival): ReportOut
     known.timeline.push({ at, who: arrival.from, action: 'untrusted update not applied' });
     return { change: 'untrusted-update', stored: known };
   }
-  known.incident = { ...arrival.incident, site: arrival.incident.site ?? known.incident.site };
+  // The issuing site stays the original one: for a legacy report the "site" is only the relaying sender's domain.
+  known.incident = { ...arrival.incident, id: known.incident.id, site: known.incident.site ?? arrival.incident.site };
   known.updatedAt = at;
   if (arrival.incident.status === 'resolved') known.state = 'resolved';
   known.timeline.push({ at, who: arrival.from, action: arrival.incident.status === 'resolved' ? 'resolved by peer' : 'updated by peer' });
@@ -119,8 +120,12 @@ function rememberPeer(stored: StoredIncident, jid: string): void {
   if (!stored.knownBy.includes(jid)) stored.knownBy.push(jid);
 }
 
-/** Two versions are the same when their models are; `status` new vs updated alone is not a change. */
+/**
+ * Two versions are the same when their models are, compared as a relay would leave them: `status` new vs updated
+ * alone is not a change, nor is the id's letter case or the site (for legacy, only the relaying sender's domain).
+ */
 function sameIncident(a: Incident, b: Incident): boolean {
-  const strip = (i: Incident) => JSON.stringify({ ...i, status: i.status === 'resolved' ? 'resolved' : 'open' });
+  const strip = (i: Incident) =>
+    JSON.stringify({ ...i, id: incidentKey(i), site: undefined, status: i.status === 'resolved' ? 'resolved' : 'open' });
   return strip(a) === strip(b);
 }

@@ -220,7 +220,8 @@ function decodeEnvelope(el: Element): IodefEnvelope {
     return { kind: 'report', incident: decodeIncident(root, 'report', 'new') };
   }
   if (!isKind(name)) {
-    bad(root.path, `<${clip(name)}/> is not an incident wrapper (report, inquiry, request, response) or an IODEF <Incident>`);
+    const expected = 'an incident wrapper (report, inquiry, request, response) or an IODEF <Incident>';
+    bad(root.path, `<${clip(name)}/> is not ${expected}`);
   }
   const ns = nsOf(el);
   if (ns !== INCIDENT_NS) bad(root.path, `<${name}/> must be in namespace ${INCIDENT_NS}, not ${clip(ns ?? '(none)')}`);
@@ -371,16 +372,20 @@ function language(at: At, name: string): string | undefined {
   return lang;
 }
 
-function localized(at: At, langAttr: string): LocalizedText | undefined {
+/**
+ * A text with its language. XEP-0268 writes xml:lang; RFC 5070's MLStringType spells it `lang`, so a peer
+ * following the RFC is understood too (we send xml:lang, as the XEP does).
+ */
+function localized(at: At): LocalizedText | undefined {
   const text = textOf(at.el);
   if (!text) return undefined;
-  const lang = language(at, langAttr);
+  const lang = language(at, 'xml:lang') ?? language(at, 'lang');
   return lang === undefined ? { text } : { text, lang };
 }
 
-/** Description elements (xml:lang); empty ones carry nothing and are skipped. */
+/** Description elements; empty ones carry nothing and are skipped. */
 function descriptions(parent: At): LocalizedText[] {
-  return kids(parent, 'Description').flatMap((d) => localized(d, 'xml:lang') ?? []);
+  return kids(parent, 'Description').flatMap((d) => localized(d) ?? []);
 }
 
 function jidText(at: At): string {
@@ -599,7 +604,7 @@ function decodeSolution(item: At): Solution | undefined {
     .flatMap((data) => kids(data, 'solution', LEGACY_NS))
     .at(0);
   if (!solution) return undefined;
-  const texts = kids(solution, 'text', LEGACY_NS).flatMap((t) => localized(t, 'xml:lang') ?? []);
+  const texts = kids(solution, 'text', LEGACY_NS).flatMap((t) => localized(t) ?? []);
   return {
     // The HistoryItem's Descriptions repeat the texts for IODEF-only readers; the legacy copy is authoritative.
     texts: texts.length > 0 ? texts : descriptions(item),

@@ -81,8 +81,13 @@ function legacyRelated(related: readonly RelatedIncident[]): RelatedIncident[] {
   );
 }
 
+/** Trimmed and without empty ones, as the legacy decoder reads texts back. */
 function legacyTexts(texts: readonly LocalizedText[]): LocalizedText[] {
-  return texts.filter((t) => t.text.trim().length > 0).map((t) => (t.lang === undefined ? { text: t.text } : { text: t.text, lang: t.lang }));
+  return texts.flatMap((t): LocalizedText[] => {
+    const text = t.text.trim();
+    if (text === '') return [];
+    return t.lang === undefined || t.lang === '' ? [{ text }] : [{ text, lang: t.lang }];
+  });
 }
 
 function legacyTimes(times: Incident['times']): Incident['times'] {

@@ -98,6 +98,16 @@ describe('defaults', () => {
     expect(config.peers).toEqual([]);
   });
 
+  it('fills the outbox section', () => {
+    expect(parseConfig(minimal()).outbox).toEqual({
+      retryMinSeconds: 5,
+      retryMaxSeconds: 600,
+      giveUpAfterMinutes: 2880,
+      replyTimeoutSeconds: 30,
+    });
+    expect(parseConfig(withEdit((r) => (r.outbox = { retryMinSeconds: 1 }))).outbox.retryMinSeconds).toBe(1);
+  });
+
   it('gives a peer trust "trusted" and format "iodef" unless it says otherwise', () => {
     const config = parseConfig(
       withEdit((r) => {
@@ -172,6 +182,8 @@ describe('errors name the key path', () => {
     ['storage', (r) => delete r.storage],
     ['storage.path', (r) => (r.storage = {})],
     ['storage.path', (r) => (r.storage = { path: '' })],
+    ['outbox.retryMinSeconds', (r) => (r.outbox = { retryMinSeconds: 0 })],
+    ['outbox.giveUpAfterMinutes', (r) => (r.outbox = { giveUpAfterMinutes: '2 days' })],
   ];
 
   it.each(cases)('%s', (keyPath, edit) => {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { validate as isUuid, version as uuidVersion } from 'uuid';
 import { describe, expect, it } from 'vitest';
 import { emptyIncident, type Incident, type Severity } from '../../src/protocol/incident.js';
+import { decodeIodef, encodeIodef, findIodefPayload } from '../../src/protocol/iodef.js';
 import { decodeLegacy, encodeLegacy, findLegacyPayload } from '../../src/protocol/legacy.js';
 import { fromIodefSeverity, toIodefSeverity } from '../../src/protocol/severity.js';
 import { LEGACY_ID_NAMESPACE, legacyIdFor, toLegacy } from '../../src/protocol/translate.js';
@@ -126,5 +127,135 @@ describe('toLegacy', () => {
       const incident = { ...emptyIncident('7B2A1B8C-0E0B-4D5C-9B1F-2B7A36D1C0A1'), severity: back };
       expect(overLegacyWire(incident).severity).toBe(back);
     }
+  });
+});
+
+function iodefReportText(): string {
+  return readFileSync(path.join(repoRoot, 'test', 'fixtures', 'iodef', 'v0.6-report.xml'), 'utf8');
+}
+
+/** The model of an IODEF `<iq>` stanza's report. */
+function decodeIodefStanza(text: string): Incident {
+  const payload = findIodefPayload(parsed(text));
+  if (!payload) throw new Error('no IODEF payload');
+  const envelope = value(decodeIodef(payload));
+  expect(envelope.kind).toBe('report');
+  return envelope.incident;
+}
+
+/** Through IODEF and back: encodeIodef('report') → serialise → parse → decodeIodef. */
+function overIodefWire(incident: Incident): Incident {
+  const envelope = value(decodeIodef(parsed(encodeIodef('report', incident).toString())));
+  return envelope.incident;
+}
+
+/** The legacy report example with what its example leaves out: IP sources with ports, a solution. */
+function richLegacy(): Incident {
+  const report = legacyFixture('v0.2-report');
+  report.sources.push(
+    { addresses: [{ kind: 'ip', value: '192.0.2.1', version: 4, port: 53667 }], counters: [], roles: [] },
+    { addresses: [{ kind: 'ip', value: '2001:db8::1', version: 6, port: 5222 }], counters: [], roles: [] },
+    { addresses: [{ kind: 'ip', value: '198.51.100.4', version: 4 }], counters: [], roles: [] },
+  );
+  report.solutions = legacyFixture('v0.3-solution').solutions;
+  report.status = 'resolved';
+  return overLegacyWire(report); // exactly as a legacy stanza would carry it
+}
+
+describe('cross-format: legacy → IODEF → legacy', () => {
+  it('the report example keeps every legacy field through IODEF', () => {
+    const original = legacyFixture('v0.2-report');
+    const back = overLegacyWire(toLegacy(overIodefWire(original)));
+    expect(back).toStrictEqual(original);
+    // Spelled out, so a failure says which field was lost.
+    expect(back.admins).toEqual(['stpeter@jabber.org']);
+    expect(back.room).toBe('operators@conference.jabber.org');
+    expect([back.category, back.types]).toEqual(['muc', ['presence', 'long-messages']]);
+    expect(back.targets).toEqual(original.targets);
+    expect(back.sources).toEqual(original.sources);
+    expect(back.related).toEqual([{ id: '133BCE2E-E669-4ECE-B0F8-766B9E65630D' }]);
+    expect(back.severity).toBe(2);
+    expect(back.texts).toEqual([{ text: 'lots of MUC spammers from abuse.lit!', lang: 'en' }]);
+    expect(back.times).toEqual(original.times);
+  });
+
+  it('IP sources with ports (v4 and v6) and solutions survive the trip', () => {
+    const original = richLegacy();
+    const back = overLegacyWire(toLegacy(overIodefWire(original)));
+    expect(back.sources).toEqual(original.sources);
+    expect(back.solutions).toEqual(original.solutions);
+    expect(back.status).toBe('resolved');
+    expect(back).toStrictEqual(original);
+  });
+
+  it('every legacy severity comes back in its band', () => {
+    for (const severity of [1, 2, 3, 4, 5] as const) {
+      const original = { ...legacyFixture('v0.2-report'), severity };
+      const back = overLegacyWire(toLegacy(overIodefWire(original)));
+      expect(toIodefSeverity(back.severity!)).toBe(toIodefSeverity(severity));
+    }
+  });
+
+  // KNOWN GAP (owned by iodef.ts): IODEF has no form for "still happening", so encodeIodef writes no EndTime
+  // and the empty legacy <end/> is lost on the way through IODEF. `it.fails` turns red once that is fixed.
+  it.fails('an empty <end/> (still happening) survives the trip', () => {
+    const original = { ...richLegacy(), times: { begin: '2009-04-13T19:05:20Z', end: null } };
+    const back = overLegacyWire(toLegacy(overIodefWire(original)));
+    expect(back.times).toStrictEqual({ begin: '2009-04-13T19:05:20Z', end: null });
+  });
+});
+
+describe('cross-format: the IODEF v0.6 report example as a legacy peer receives it', () => {
+  it('keeps what legacy can carry', () => {
+    const iodef = decodeIodefStanza(iodefReportText());
+    const legacy = toLegacy(iodef);
+    const received = overLegacyWire(iodef);
+    expect(received).toStrictEqual(legacy);
+    expect(received).toStrictEqual({
+      ...emptyIncident('4BF5D2CE-7C90-4860-BEF2-43A7D777D5FF', 'new'),
+      site: 'jabber.org',
+      admins: ['stpeter@jabber.org'],
+      room: 'operators@muc.xmpp.org',
+      severity: 3,
+      sources: [
+        { addresses: [{ kind: 'jid', value: 'abuser@clueless.lit' }], counters: [], roles: [] },
+        { addresses: [{ kind: 'jid', value: 'luser27@clueless.lit' }], counters: [], roles: [] },
+      ],
+      targets: [
+        {
+          addresses: [
+            { kind: 'jid', value: 'jdev@conference.jabber.org' },
+            { kind: 'jid', value: 'jabber@conference.jabber.org' },
+          ],
+          counters: [],
+          roles: [],
+        },
+      ],
+      related: [{ id: '133BCE2E-E669-4ECE-B0F8-766B9E65630D' }],
+      texts: [{ text: 'lots of MUC spammers from clueless.lit!', lang: 'en' }],
+      times: { begin: '2009-04-13T19:05:20Z', end: '2009-04-13T19:27:22Z', report: '2009-04-13T19:31:07Z' },
+    });
+  });
+
+  it.each([
+    ['high', 2],
+    ['medium', 3],
+    ['low', 4],
+  ] as const)('IODEF severity %s ↔ legacy %i', (iodefSeverity, legacySeverity) => {
+    const text = iodefReportText().replace("severity='medium'", `severity='${iodefSeverity}'`);
+    const received = overLegacyWire(decodeIodefStanza(text));
+    expect(received.severity).toBe(legacySeverity);
+    // And back: the legacy value goes out to IODEF as the same word.
+    expect(encodeIodef('report', received).toString()).toContain(`severity="${iodefSeverity}"`);
+  });
+
+  it('a non-UUID IODEF id goes out as a stable UUIDv5; a UUID id as itself', () => {
+    const text = iodefReportText().replace('>4BF5D2CE-7C90-4860-BEF2-43A7D777D5FF<', '>jabber.org/2009/0413-muc<');
+    const first = overLegacyWire(decodeIodefStanza(text));
+    const second = overLegacyWire(decodeIodefStanza(text));
+    expect(isUuid(first.id)).toBe(true);
+    expect(first.id).toBe(legacyIdFor({ id: 'jabber.org/2009/0413-muc', site: 'jabber.org' }));
+    expect(second.id).toBe(first.id);
+    expect(overLegacyWire(decodeIodefStanza(iodefReportText())).id).toBe('4BF5D2CE-7C90-4860-BEF2-43A7D777D5FF');
   });
 });
