@@ -86,6 +86,9 @@ export interface IncidentTimes {
 export interface Solution {
   texts: LocalizedText[];
   sources: NetworkNode[];
+  /** When and by whom it was found (IODEF carries these on the HistoryItem; legacy cannot). */
+  time?: string;
+  who?: string;
 }
 
 /** IODEF HistoryItem: an action taken on the incident, by whom, when. */

@@ -605,10 +605,14 @@ function decodeSolution(item: At): Solution | undefined {
     .at(0);
   if (!solution) return undefined;
   const texts = kids(solution, 'text', LEGACY_NS).flatMap((t) => localized(t) ?? []);
+  const time = attr(solution, 'time');
+  const who = attr(solution, 'by');
   return {
     // The HistoryItem's Descriptions repeat the texts for IODEF-only readers; the legacy copy is authoritative.
     texts: texts.length > 0 ? texts : descriptions(item),
     sources: kids(solution, 'source', LEGACY_NS).map(legacySource),
+    ...(time !== undefined && checkDateTime(time) === undefined ? { time } : {}),
+    ...(who !== undefined && checkJid(who) === undefined ? { who } : {}),
   };
 }
 
@@ -839,18 +843,20 @@ function encodeHistoryItem(item: HistoryItem): Element {
  * exact legacy shape in AdditionalData so that it decodes back into `solutions`. The legacy shape keeps, per
  * source node, its JIDs then its IPs: counters, roles and other addresses of solution sources are not carried.
  */
-function encodeSolution(solution: Solution, time: string): Element {
+function encodeSolution(solution: Solution, fallbackTime: string): Element {
   return make(
     'HistoryItem',
     { action: solution.sources.length > 0 ? 'block-host' : 'remediate-other' },
-    make('DateTime', {}, time),
+    make('DateTime', {}, solution.time ?? fallbackTime),
+    solution.who !== undefined && make('Contact', { role: 'admin', type: 'person' }, jidData(solution.who)),
     ...encodeDescriptions(solution.texts),
     make(
       'AdditionalData',
       { dtype: 'xml', meaning: SOLUTION_MEANING },
       make(
         'solution',
-        { xmlns: LEGACY_NS },
+        // time/by mark what the HistoryItem's DateTime and Contact really say (absent: a stand-in time).
+        { xmlns: LEGACY_NS, time: solution.time, by: solution.who },
         ...solution.sources.map(encodeLegacySource),
         ...solution.texts.map((t) => make('text', { 'xml:lang': t.lang }, t.text)),
       ),

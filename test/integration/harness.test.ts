@@ -14,7 +14,6 @@ import { parseXml } from '../../src/protocol/xml.js';
 import {
   nextStanza,
   plainCredentials,
-  prosodyAvailable,
   startProsody,
   type Client,
   type Element,
@@ -159,8 +158,8 @@ describe('plainCredentials', () => {
   });
 });
 
-// Without Prosody there is nothing to prove on a developer machine; under CI (.ci/run installs it) it must run.
-describe.skipIf(!prosodyAvailable() && !process.env.CI)('harness: a real Prosody with two VirtualHosts', () => {
+// Prosody is required (.ci/run installs it; the README says how): without it this fails with a clear message.
+describe('harness: a real Prosody with two VirtualHosts', () => {
   let prosody: Prosody | undefined;
   let home: Client; // home@home.localhost/bot — stands in for the bot's deployment
   let peer: Client; // peer@peer.localhost/bot — stands in for a peer server's operator
