@@ -15,6 +15,11 @@ import { createConnection, startOrFail, type Client } from './xmpp/connection.js
 import { answerDiscoInfo } from './xmpp/disco.js';
 import { routeIncoming } from './xmpp/incoming.js';
 import { Rooms } from './xmpp/rooms.js';
+import { routeChat } from './xmpp/chat.js';
+import { Delivery, type DeliveryOutcome } from './xmpp/delivery.js';
+import { createServices } from './triage/services.js';
+import { allCommands } from '../commands/index.js';
+import type { OutboxEntry } from './core/store.js';
 import xml from '@xmpp/xml';
 
 export interface BotOptions {
@@ -55,7 +60,31 @@ export async function startBot(config: Config, opts: BotOptions): Promise<Bot> {
   };
   routeIncoming({ xmpp, config, store, log, announce, count });
 
+  const delivery = new Delivery(
+    xmpp,
+    store,
+    {
+      retryMinMs: config.outbox.retryMinSeconds * 1000,
+      retryMaxMs: config.outbox.retryMaxSeconds * 1000,
+      giveUpAfterMs: config.outbox.giveUpAfterMinutes * 60_000,
+      replyTimeoutMs: config.outbox.replyTimeoutSeconds * 1000,
+    },
+    log,
+    (entry, outcome) => reportDelivery({ xmpp, config, announcer, count }, entry, outcome),
+  );
+  const selfJid = `${config.xmpp.username}@${config.xmpp.domain}/${config.xmpp.resource}`;
+  const services = createServices({
+    config,
+    store,
+    commands: allCommands,
+    selfJid,
+    kickDelivery: () => delivery.kick(),
+    stats: () => Object.fromEntries(stats),
+  });
+  routeChat({ xmpp, config, rooms, announcer, services, log });
+
   await startOrFail(xmpp, config);
+  delivery.start();
   await rooms.join(config.rooms.default).catch((err: Error) => {
     log.error({ room: config.rooms.default, err: err.message }, 'cannot join the default room');
   });
@@ -72,6 +101,7 @@ export async function startBot(config: Config, opts: BotOptions): Promise<Bot> {
       if (stopped) return;
       stopped = true;
       announcer.stop();
+      delivery.stop();
       xmpp.reconnect.stop();
       await rooms.leaveAll();
       await store.flush();
@@ -114,3 +144,35 @@ async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome, kind:
     text,
   });
 }
+
+interface DeliveryReportDeps {
+  xmpp: Client;
+  config: Config;
+  announcer: Announcer;
+  count(event: string): void;
+}
+
+/** Says what came of an owed stanza, where it matters: refusals and give-ups always, answers to inquiries. */
+function reportDelivery(deps: DeliveryReportDeps, entry: OutboxEntry, outcome: DeliveryOutcome): void {
+  deps.count(`delivery-${outcome.kind}`);
+  const about = entry.number !== undefined ? ` of #${entry.number}` : '';
+  let text: string | undefined;
+  if (outcome.kind === 'refused') {
+    text = `${entry.to} refused the ${entry.purpose}${about}: ${outcome.condition}${outcome.text ? ` (${outcome.text})` : ''}`;
+  } else if (outcome.kind === 'gave-up') {
+    text = `Gave up delivering the ${entry.purpose}${about} to ${entry.to} after ${entry.attempts} attempts${
+      outcome.lastError ? ` (last error: ${outcome.lastError})` : ''
+    }.`;
+  } else if (entry.notify !== undefined) {
+    text = `${entry.to} accepted the ${entry.purpose}${about}; what it sends back will be announced.`;
+  }
+  if (text === undefined) return;
+  const target = entry.notify ?? deps.config.rooms.default;
+  // A room is a bare JID; an admin who asked by direct message is notified at the full JID they wrote from.
+  if (target.includes('/')) {
+    void deps.xmpp.send(xml('message', { to: target, type: 'chat' }, xml('body', {}, text)));
+  } else {
+    deps.announcer.say(target, text);
+  }
+}
+

@@ -26,7 +26,8 @@ const roomJid = z
 const peerSchema = z.strictObject({
   jid: jid('full JID, bare JID or domain'),
   trust: z.enum(['trusted', 'untrusted']).default('trusted'),
-  format: z.enum(['iodef', 'legacy']).default('iodef'),
+  /** Omitted: the format the peer itself reported in (IODEF for peers that never reported). */
+  format: z.enum(['iodef', 'legacy']).optional(),
 });
 
 export const configSchema = z.strictObject({

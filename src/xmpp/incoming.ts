@@ -109,8 +109,8 @@ type IncidentDepsLike = Pick<IncomingDeps, 'xmpp' | 'store' | 'log'>;
 
 async function sendReportTo(deps: IncidentDepsLike, to: string, stored: StoredIncident): Promise<void> {
   const status = stored.incident.status === 'resolved' || stored.state === 'resolved' ? 'resolved' : 'updated';
-  const payload = encodeIodef('report', { ...stored.incident, status });
   try {
+    const payload = encodeIodef('report', { ...stored.incident, status });
     await deps.xmpp.iqCaller.request(xml('iq', { type: 'set', to }, payload), 30_000);
   } catch (err) {
     deps.log.warn({ to, number: stored.number, err: (err as Error).message }, 'inquiry answer not acknowledged');

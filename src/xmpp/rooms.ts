@@ -112,6 +112,17 @@ export class Rooms {
     return this.rooms.get(bareJid(room))?.occupants.get(nick);
   }
 
+  /** Whether a real JID is an owner or admin of any room we are in (MUC affiliations, seen in presence). */
+  hasAdminAffiliation(jid: string): boolean {
+    const wanted = bareJid(jid);
+    for (const state of this.rooms.values()) {
+      for (const o of state.occupants.values()) {
+        if (o.jid && bareJid(o.jid) === wanted && (o.affiliation === 'owner' || o.affiliation === 'admin')) return true;
+      }
+    }
+    return false;
+  }
+
   /** Our own nick in a room (it may differ from the configured one after a nick conflict). */
   nickIn(room: string): string | undefined {
     return this.rooms.get(bareJid(room))?.nick;

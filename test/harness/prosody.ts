@@ -233,7 +233,7 @@ class Server {
       });
     });
     child.unref(); // a forgotten stop() must not keep the process alive; the 'exit' hook kills the server
-    this.watchdog = startWatchdog(child.pid);
+    this.watchdog = startWatchdog(child.pid, this.dir);
 
     const activated = `Activated service 'c2s' on [127.0.0.1]:${this.port}`;
     const deadline = Date.now() + timeoutMs;
@@ -331,13 +331,13 @@ class Server {
 class PortInUse extends Error {}
 
 /**
- * A `sh` that SIGTERMs (then SIGKILLs) the server once its stdin (a pipe from this process) reaches EOF, i.e. when
- * this process is gone however it died. Killed by killServer() on a normal stop.
+ * A `sh` that SIGTERMs the server (SIGKILL 3 s later) and removes its temp dir once its stdin (a pipe from this
+ * process) reaches EOF, i.e. when this process is gone however it died. Killed by killServer() on a normal stop.
  */
-function startWatchdog(pid: number | undefined): ChildProcess | undefined {
+function startWatchdog(pid: number | undefined, dir: string): ChildProcess | undefined {
   if (pid === undefined) return undefined;
-  const script = 'read _ ; kill -TERM "$1" 2>/dev/null; sleep 3; kill -KILL "$1" 2>/dev/null';
-  const dog = spawn('sh', ['-c', script, 'prosody-watchdog', String(pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const script = 'read _ ; kill -TERM "$1" 2>/dev/null; sleep 3; kill -KILL "$1" 2>/dev/null; rm -rf "$2"';
+  const dog = spawn('sh', ['-c', script, 'prosody-watchdog', String(pid), dir], { stdio: ['pipe', 'ignore', 'ignore'] });
   dog.on('error', () => {});
   dog.stdin?.on('error', () => {});
   dog.unref();
