@@ -50,6 +50,21 @@ export const configSchema = z.strictObject({
   peers: z.array(peerSchema).default([]),
   untrusted: z.enum(['flag', 'reject']).default('flag'),
   storage: z.strictObject({ path: z.string().min(1) }),
+  /** Flood and size limits on what peers send. */
+  limits: z
+    .strictObject({
+      /** Reports (of any kind) accepted per sender (bare JID) per minute; beyond: resource-constraint. */
+      reportsPerMinute: z.number().int().positive().default(3000),
+      /** How many may arrive at once before the per-minute rate applies. */
+      burst: z.number().int().positive().default(500),
+      /** Largest incident payload accepted, in characters of XML. */
+      maxIncidentBytes: z.number().int().positive().default(64 * 1024),
+      /** Most source and target addresses in one incident. */
+      maxAddresses: z.number().int().positive().default(1000),
+      /** Longest text (description, solution) in one incident. */
+      maxTextLength: z.number().int().positive().default(8192),
+    })
+    .prefault({}),
   /** Delivery of what the bot owes peers (revisions, forwards, inquiries): retry backoff and when to give up. */
   outbox: z
     .strictObject({

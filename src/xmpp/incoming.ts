@@ -20,7 +20,9 @@ import { decodeIodef, encodeIodef, INCIDENT_NS, IODEF_NS } from '../protocol/iod
 import { decodeLegacy, findLegacyPayload } from '../protocol/legacy.js';
 import { domainOf } from '../protocol/validate.js';
 import type { Client } from './connection.js';
-import { badRequest, forbidden, internalError, itemNotFound } from './stanza-errors.js';
+import { badRequest, forbidden, internalError, itemNotFound, stanzaError } from './stanza-errors.js';
+import { checkIncidentSize, SenderRateLimiter } from '../core/limits.js';
+import { bareJid } from '../protocol/validate.js';
 import xml from '@xmpp/xml';
 
 /** What the router needs from the rest of the bot. */
@@ -38,6 +40,31 @@ export interface IncomingDeps {
 interface IqContext {
   stanza: Element;
   element: Element;
+}
+
+/** Per-sender limiter, created once per bot (kept in a WeakMap so the deps object stays plain data). */
+const limiters = new WeakMap<Config, SenderRateLimiter>();
+function limiterFor(config: Config): SenderRateLimiter {
+  let limiter = limiters.get(config);
+  if (!limiter) {
+    limiter = new SenderRateLimiter({ perMinute: config.limits.reportsPerMinute, burst: config.limits.burst });
+    limiters.set(config, limiter);
+  }
+  return limiter;
+}
+
+/** Refusals that protect the bot during a flood, checked before anything is decoded or stored. */
+function refuseEarly(deps: IncomingDeps, from: string, payload: Element): { kind: 'rate' | 'size'; text: string } | undefined {
+  if (!limiterFor(deps.config).take(bareJid(from))) {
+    deps.count('rejected-rate-limit');
+    return { kind: 'rate', text: `too many reports from ${bareJid(from)}: at most ${deps.config.limits.reportsPerMinute} a minute; retry later` };
+  }
+  const size = payload.toString().length;
+  if (size > deps.config.limits.maxIncidentBytes) {
+    deps.count('rejected-too-large');
+    return { kind: 'size', text: `incident too large (${size} characters of XML, at most ${deps.config.limits.maxIncidentBytes})` };
+  }
+  return undefined;
 }
 
 export function routeIncoming(deps: IncomingDeps): void {
@@ -64,6 +91,9 @@ export function routeIncoming(deps: IncomingDeps): void {
 async function onIodef(deps: IncomingDeps, ctx: IqContext): Promise<Element | true> {
   const from = senderOf(ctx.stanza, deps.config);
   try {
+    const early = refuseEarly(deps, from, ctx.element);
+    if (early?.kind === 'rate') return stanzaError('wait', 'resource-constraint', early.text);
+    if (early?.kind === 'size') return stanzaError('modify', 'not-acceptable', early.text);
     const decoded = decodeIodef(ctx.element);
     if (!decoded.ok) {
       deps.count('rejected-malformed');
@@ -71,6 +101,11 @@ async function onIodef(deps: IncomingDeps, ctx: IqContext): Promise<Element | tr
       return badRequest(`${decoded.error.path}: ${decoded.error.message}`);
     }
     const { kind, incident } = decoded.value;
+    const tooBig = checkIncidentSize(incident, deps.config.limits);
+    if (tooBig) {
+      deps.count('rejected-too-large');
+      return stanzaError('modify', 'not-acceptable', `incident refused: ${tooBig}`);
+    }
     const trust = decideTrust(from, deps.config.peers);
     if (!trust.trusted && (deps.config.untrusted === 'reject' || kind === 'inquiry')) {
       deps.count('rejected-untrusted');
@@ -119,10 +154,21 @@ async function sendReportTo(deps: IncidentDepsLike, to: string, stored: StoredIn
 
 async function onLegacy(deps: IncomingDeps, stanza: Element, payload: Element): Promise<void> {
   const from = senderOf(stanza, deps.config);
+  const early = refuseEarly(deps, from, payload);
+  if (early) {
+    deps.log.info({ from, why: early.text }, 'legacy incident dropped');
+    return;
+  }
   const decoded = decodeLegacy(payload, { site: domainOf(from) });
   if (!decoded.ok) {
     deps.count('rejected-malformed');
     deps.log.info({ from, error: decoded.error }, 'malformed legacy incident dropped');
+    return;
+  }
+  const tooBig = checkIncidentSize(decoded.value, deps.config.limits);
+  if (tooBig) {
+    deps.count('rejected-too-large');
+    deps.log.info({ from, why: tooBig }, 'legacy incident dropped');
     return;
   }
   const trust: TrustDecision = decideTrust(from, deps.config.peers);

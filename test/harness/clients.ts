@@ -86,6 +86,7 @@ export async function connectClient(opts: ConnectOptions): Promise<Client> {
     credentials: plainCredentials(opts.username, opts.password),
   });
   xmpp.reconnect.delay = opts.reconnectDelayMs ?? 200;
+  xmpp.setMaxListeners(100); // every pending nextStanza() is a 'stanza' listener
   xmpp.on('error', (err: unknown) => {
     if (process.env.HARNESS_DEBUG) console.error(`[harness] ${opts.username}@${opts.host}:`, err);
   });

@@ -58,7 +58,8 @@ export interface Prosody {
   hosts: string[];
   /** 'conference.' + host. */
   mucOf(host: string): string;
-  /** Creates (or re-passwords) an account with prosodyctl; ~60 ms. Works while the server runs or between restarts. */
+  /** Creates an account with `prosodyctl register` (~60 ms; the username is nodeprepped, i.e. lower-cased).
+   * Works while the server runs or between restarts. */
   register(username: string, host: string, password: string): Promise<void>;
   /** A client logged in with PLAIN, online, initial presence sent and reflected; stopped by stop(). */
   client(opts: { username: string; host: string; password: string; resource?: string }): Promise<Client>;
@@ -252,6 +253,8 @@ class Server {
 
   async register(username: string, host: string, password: string): Promise<void> {
     if (!this.hosts.includes(host)) throw new Error(`Prosody.register: ${host} is not one of ${this.hosts.join(', ')}`);
+    // With no password prosodyctl would prompt for one on stdin and hang.
+    if (!username || !password) throw new Error('Prosody.register: username and password must not be empty');
     try {
       await execFileP('prosodyctl', ['--config', this.config, 'register', username, host, password], {
         cwd: this.dir,

@@ -1,0 +1,39 @@
+/** Every command, in the order `!help` and the manual list them. */
+import type { CommandSpec } from '../src/triage/command.js';
+import ack from './ack.js';
+import exportCommand from './export.js';
+import forward from './forward.js';
+import help from './help.js';
+import inquire from './inquire.js';
+import list from './list.js';
+import note from './note.js';
+import outbox from './outbox.js';
+import relate from './relate.js';
+import reopen from './reopen.js';
+import report from './report.js';
+import request from './request.js';
+import search from './search.js';
+import severity from './severity.js';
+import show from './show.js';
+import solve from './solve.js';
+import stats from './stats.js';
+
+export const allCommands: readonly CommandSpec[] = [
+  help,
+  list,
+  show,
+  ack,
+  solve,
+  reopen,
+  note,
+  severity,
+  relate,
+  forward,
+  report,
+  inquire,
+  request,
+  outbox,
+  search,
+  stats,
+  exportCommand,
+];
