@@ -37,10 +37,25 @@ export interface Bot {
   stop(): Promise<void>;
 }
 
+export interface AssembledBot extends Bot {
+  /** Connects, joins the default room and starts delivering what is owed. */
+  start(): Promise<void>;
+}
+
 export async function startBot(config: Config, opts: BotOptions): Promise<Bot> {
+  const bot = await assembleBot(config, opts);
+  await bot.start();
+  return bot;
+}
+
+/**
+ * Wires every part around a client that is not connected yet. The fuzz harness uses this directly: it feeds
+ * stanzas into the client's own middleware (the path real stanzas take) and captures what the bot sends.
+ */
+export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Client }): Promise<AssembledBot> {
   const { log } = opts;
   const store = await IncidentStore.open(config.storage.path);
-  const xmpp = createConnection(config, log);
+  const xmpp = opts.xmpp ?? createConnection(config, log);
   const rooms = new Rooms(xmpp, config.nick, log);
   const announcer = new Announcer(rooms, log, { intervalMs: opts.roomIntervalMs ?? 250 });
   const stats = new Map<string, number>();
@@ -83,13 +98,6 @@ export async function startBot(config: Config, opts: BotOptions): Promise<Bot> {
   });
   routeChat({ xmpp, config, rooms, announcer, services, log });
 
-  await startOrFail(xmpp, config);
-  delivery.start();
-  await rooms.join(config.rooms.default).catch((err: Error) => {
-    log.error({ room: config.rooms.default, err: err.message }, 'cannot join the default room');
-  });
-  log.info({ incidents: store.size, room: config.rooms.default }, 'bot started');
-
   let stopped = false;
   return {
     xmpp,
@@ -97,6 +105,14 @@ export async function startBot(config: Config, opts: BotOptions): Promise<Bot> {
     rooms,
     config,
     stats,
+    async start() {
+      await startOrFail(xmpp, config);
+      delivery.start();
+      await rooms.join(config.rooms.default).catch((err: Error) => {
+        log.error({ room: config.rooms.default, err: err.message }, 'cannot join the default room');
+      });
+      log.info({ incidents: store.size, room: config.rooms.default }, 'bot started');
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

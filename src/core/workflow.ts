@@ -40,7 +40,7 @@ export function receiveReport(store: IncidentStore, arrival: Arrival): ReportOut
   if (sameIncident(known.incident, arrival.incident)) return { change: 'unchanged', stored: known };
 
   rememberPeer(known, arrival.from);
-  known.versions.push(versionOf(arrival, at));
+  keepVersion(known, arrival, at);
   if (!arrival.trusted && bareJid(arrival.from) !== bareJid(known.from)) {
     known.timeline.push({ at, who: arrival.from, action: 'untrusted update not applied' });
     return { change: 'untrusted-update', stored: known };
@@ -60,7 +60,7 @@ export function receiveRequest(store: IncidentStore, arrival: Arrival): ReportOu
   const stored = known ?? addIncident(store, arrival, at);
   if (known) {
     rememberPeer(known, arrival.from);
-    known.versions.push(versionOf(arrival, at));
+    keepVersion(known, arrival, at);
   }
   const expectation = arrival.incident.expectation;
   stored.requests.push({
@@ -81,7 +81,7 @@ export function receiveResponse(store: IncidentStore, arrival: Arrival): ReportO
   const stored = known ?? addIncident(store, arrival, at);
   if (known) {
     rememberPeer(known, arrival.from);
-    known.versions.push(versionOf(arrival, at));
+    keepVersion(known, arrival, at);
   }
   stored.responses.push({ at, from: arrival.from, history: arrival.incident.history, texts: arrival.incident.texts });
   const summary = arrival.incident.history.map((h) => h.texts[0]?.text ?? h.action).join('; ');
@@ -110,6 +110,17 @@ function addIncident(store: IncidentStore, arrival: Arrival, at: string): Stored
     requests: [],
     responses: [],
   });
+}
+
+/**
+ * Every received version is kept, up to a bound: a peer that floods updates of one incident must not grow the
+ * store without limit. The first version (what was originally reported) and the latest ones stay.
+ */
+export const MAX_VERSIONS = 50;
+
+function keepVersion(stored: StoredIncident, arrival: Arrival, at: string): void {
+  stored.versions.push(versionOf(arrival, at));
+  if (stored.versions.length > MAX_VERSIONS) stored.versions.splice(1, stored.versions.length - MAX_VERSIONS);
 }
 
 function versionOf(arrival: Arrival, at: string) {

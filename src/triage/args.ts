@@ -45,8 +45,7 @@ export function splitOptions(tokens: readonly string[], keys: readonly string[])
 /** `ip=ADDR[:PORT]` / `jid=JID` / `src=JID|IP` values as addresses, or a message saying which one is wrong. */
 export function addressOf(key: string, value: string): Address | string {
   if (key === 'ip') {
-    const ip = parseIp(value);
-    return typeof ip === 'string' ? ip : ip;
+    return parseIp(value);
   }
   if (key === 'jid' || key === 'loc') {
     const bad = checkJid(value);

@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../core/config.js';
 import { formatFor, reportPayload, revisionRecipients } from '../core/revisions.js';
 import type { IncidentStore, OutboxEntry, StoredIncident } from '../core/store.js';
-import { matchPeer } from '../core/trust.js';
 import { emptyIncident, type Incident } from '../protocol/incident.js';
 import { encodeIodef } from '../protocol/iodef.js';
 import { domainOf } from '../protocol/validate.js';
@@ -132,9 +131,4 @@ export function createServices(deps: ServiceDeps): TriageServices {
 
     now,
   };
-}
-
-/** A configured peer by its `jid` entry (exact, case-insensitive) or by what the trust list would match. */
-export function findPeer(config: Config, name: string) {
-  return config.peers.find((p) => p.jid.toLowerCase() === name.toLowerCase()) ?? matchPeer(name, config.peers);
 }

@@ -108,14 +108,14 @@ describe('defaults', () => {
     expect(parseConfig(withEdit((r) => (r.outbox = { retryMinSeconds: 1 }))).outbox.retryMinSeconds).toBe(1);
   });
 
-  it('gives a peer trust "trusted" and format "iodef" unless it says otherwise', () => {
+  it('gives a peer trust "trusted" unless it says otherwise, and leaves format unset (= the format it reports in)', () => {
     const config = parseConfig(
       withEdit((r) => {
         r.peers = [{ jid: 'peer.example' }, { jid: 'other.example', trust: 'untrusted', format: 'legacy' }];
       }),
     );
     expect(config.peers).toEqual([
-      { jid: 'peer.example', trust: 'trusted', format: 'iodef' },
+      { jid: 'peer.example', trust: 'trusted' },
       { jid: 'other.example', trust: 'untrusted', format: 'legacy' },
     ]);
   });

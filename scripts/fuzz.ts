@@ -1,0 +1,35 @@
+/**
+ * `npm run fuzz -- [--count N] [--seed S]`: feeds N mutated XEP-0268 stanzas (default 100,000) through the bot's
+ * real stanza path and prints the figures. Exits non-zero when anything threw, an IQ did not get exactly one
+ * reply, or memory grew. A shorter run is part of `npm test` (test/robustness/fuzz.test.ts).
+ */
+import { Command } from 'commander';
+import { fuzz, fuzzFailures } from '../test/harness/fuzz.js';
+
+const opts = new Command()
+  .option('--count <n>', 'stanzas to send', Number, 100_000)
+  .option('--seed <n>', 'random seed (replays a run)', Number, 1)
+  .parse()
+  .opts<{ count: number; seed: number }>();
+
+const report = await fuzz(opts.count, opts.seed);
+const errors = Object.entries(report.errors).map(([k, v]) => `${k} ${v}`).join(', ');
+process.stdout.write(
+  [
+    `stanzas fuzzed:        ${report.stanzas} (seed ${opts.seed}) in ${report.seconds.toFixed(1)} s`,
+    `  not well-formed XML: ${report.unparseable} (a server closes such a stream; nothing reaches the bot)`,
+    `  IQs:                 ${report.iqs} — answered once ${report.iqsAnswered - report.iqsAnsweredTwice}, twice or more ${report.iqsAnsweredTwice}, never ${report.iqsUnanswered}`,
+    `    results ${report.results}; errors: ${errors}`,
+    `  messages:            ${report.messages}`,
+    `crashes:               ${report.crashes}${report.crashSamples.length ? ` (${report.crashSamples.join(' | ')})` : ''}`,
+    `RSS:                   ${report.rssBeforeMb.toFixed(0)} MB after warm-up → ${report.rssAfterMb.toFixed(0)} MB at the end`,
+    '',
+  ].join('\n'),
+);
+const problems = fuzzFailures(report);
+if (problems.length) {
+  process.stderr.write(`FAILED: ${problems.join('; ')}\n`);
+  process.exit(1);
+}
+process.stdout.write('OK\n');
+process.exit(0);

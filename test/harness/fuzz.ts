@@ -1,0 +1,258 @@
+/**
+ * Stanza fuzzing through the path real stanzas take: mutated copies of the XEP's example stanzas are parsed with
+ * the client library's own XML parser and fed into the bot's @xmpp/client middleware (iqCallee, stanza events),
+ * exactly as if they had arrived on the stream; what the bot sends back is captured instead of written to a socket.
+ *
+ * Checked: nothing throws (no 'error' event, no unhandled rejection), every IQ get/set gets exactly one result or
+ * error, and memory stays flat.
+ */
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import xml, { type Element } from '@xmpp/xml';
+import parse from 'ltx/lib/parse.js';
+import { assembleBot } from '../../src/bot.js';
+import { parseConfig } from '../../src/core/config.js';
+import { silentLogger } from '../../src/log.js';
+import { createConnection } from '../../src/xmpp/connection.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const BOT = 'incidents@home.localhost/bot';
+const SENDERS = ['incidents@peer.localhost/bot', 'legacy@peer.localhost/x', 'stranger@evil.localhost/r', 'peer.localhost'];
+
+export interface FuzzReport {
+  stanzas: number;
+  unparseable: number;
+  iqs: number;
+  iqsAnswered: number;
+  iqsAnsweredTwice: number;
+  iqsUnanswered: number;
+  results: number;
+  errors: Record<string, number>;
+  messages: number;
+  crashes: number;
+  crashSamples: string[];
+  rssBeforeMb: number;
+  rssAfterMb: number;
+  seconds: number;
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing run can be replayed with its seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function loadSeeds(): Promise<string[]> {
+  const seeds: string[] = [];
+  for (const dir of ['iodef', 'legacy']) {
+    for (const file of await readdir(join(FIXTURES, dir))) {
+      if (file.endsWith('.xml')) seeds.push((await readFile(join(FIXTURES, dir, file), 'utf8')).replace(/^<!--[\s\S]*?-->\s*/, ''));
+    }
+  }
+  return seeds;
+}
+
+const UNICODE = ['\u202e', '\u200b', '\ufeff', '\ud83d\ude00', 'e\u0301', '\u0000', '\ud800', '\uffff', '&#xD800;', '&#0;', '&#x1F600;', 'ǅ', '\u2028'];
+const BAD_VALUES = ['', ' ', 'not-a-uuid', '2009-13-45T99:99:99Z', '9999999999', '-1', '@@', 'a@b@c', '[::1', '1.2.3.4:99999', 'x'.repeat(300), 'high', 'ext-value'];
+
+type Mutation = (s: string, r: () => number) => string;
+
+const pick = <T>(list: readonly T[], r: () => number): T => list[Math.floor(r() * list.length)]!;
+
+const MUTATIONS: Record<string, Mutation> = {
+  truncate: (s, r) => s.slice(0, Math.floor(r() * s.length)),
+  swapNamespace: (s, r) =>
+    s.replace(pick([/urn:xmpp:incident:2/g, /urn:xmpp:incident:0/g, /urn:ietf:params:xml:ns:iodef-1.0/g, /urn:xmpp:jid:0/g], r), pick(['urn:xmpp:incident:0', 'urn:xmpp:incident:2', 'urn:evil', 'jabber:client', ''], r)),
+  giantText: (s, r) => s.replace(/>([^<>]{3,})</, `>${'A'.repeat(Math.floor(r() * 300_000))}<`),
+  badValue: (s, r) => {
+    const values = [...s.matchAll(/>([^<>\s][^<>]*)</g)];
+    if (values.length === 0) return s;
+    const m = pick(values, r);
+    return `${s.slice(0, m.index! + 1)}${pick(BAD_VALUES, r)}${s.slice(m.index! + 1 + m[1]!.length)}`;
+  },
+  badAttribute: (s, r) => {
+    const attrs = [...s.matchAll(/(?<=\s)([\w:-]+)='([^']*)'/g)];
+    if (attrs.length === 0) return s;
+    const m = pick(attrs, r);
+    return s.replace(m[0], r() < 0.3 ? '' : `${m[1]}='${pick(BAD_VALUES, r)}'`);
+  },
+  duplicate: (s) => {
+    const m = /<(\w+)[^>]*>[^<]*<\/\1>/.exec(s.slice(20));
+    return m ? s.replace(m[0], `${m[0]}${m[0]}`) : s;
+  },
+  wrongIqType: (s, r) => s.replace(/type='(get|set)'/, `type='${pick(['get', 'set', 'result', 'error', 'bogus', ''], r)}'`),
+  unicode: (s, r) => {
+    const at = Math.floor(r() * s.length);
+    return `${s.slice(0, at)}${pick(UNICODE, r)}${s.slice(at)}`;
+  },
+  deepNesting: (s, r) => {
+    const depth = 10 + Math.floor(r() * 3000);
+    return s.replace(/<(Description|text)([^>]*)>/, `<$1$2>${'<x>'.repeat(depth)}${'</x>'.repeat(depth)}`);
+  },
+  manyElements: (s, r) => s.replace(/<(Description|text)([^>]*)>/, `<$1$2>${'<y/>'.repeat(Math.floor(r() * 20_000))}`),
+  byteFlip: (s, r) => {
+    let out = s;
+    for (let i = 0; i < 1 + Math.floor(r() * 4); i++) {
+      const at = Math.floor(r() * out.length);
+      out = `${out.slice(0, at)}${String.fromCharCode(32 + Math.floor(r() * 95))}${out.slice(at + 1)}`;
+    }
+    return out;
+  },
+  dropElement: (s, r) => {
+    const elements = [...s.matchAll(/<(\w+)[^>]*>[^<]*<\/\1>/g)];
+    return elements.length ? s.replace(pick(elements, r)[0], '') : s;
+  },
+};
+
+export const MUTATION_NAMES = Object.keys(MUTATIONS);
+
+/** Runs `count` mutated stanzas through a bot assembled around an unconnected client. */
+export async function fuzz(count: number, seed = 1, batch = 200): Promise<FuzzReport> {
+  const r = rng(seed);
+  const seeds = await loadSeeds();
+  const dir = await mkdtemp(join(tmpdir(), 'incident-bot-fuzz-'));
+  const config = parseConfig({
+    xmpp: { service: 'xmpp://127.0.0.1:1', domain: 'home.localhost', username: 'incidents', password: 'fuzz-pw', resource: 'bot' },
+    rooms: { default: 'operators@conference.home.localhost', allow: ['*@conference.home.localhost'] },
+    admins: ['alice@home.localhost'],
+    peers: [
+      { jid: 'incidents@peer.localhost/bot', trust: 'trusted', format: 'iodef' },
+      { jid: 'legacy@peer.localhost', trust: 'trusted', format: 'legacy' },
+    ],
+    storage: { path: join(dir, 'incidents.json') },
+    limits: { reportsPerMinute: 1_000_000_000, burst: 1_000_000_000 },
+  });
+  const log = silentLogger();
+  const xmppClient = createConnection(config, log);
+  const report: FuzzReport = {
+    stanzas: 0, unparseable: 0, iqs: 0, iqsAnswered: 0, iqsAnsweredTwice: 0, iqsUnanswered: 0, results: 0,
+    errors: {}, messages: 0, crashes: 0, crashSamples: [], rssBeforeMb: 0, rssAfterMb: 0, seconds: 0,
+  };
+  const crash = (what: string) => {
+    report.crashes += 1;
+    if (report.crashSamples.length < 5) report.crashSamples.push(what.slice(0, 300));
+  };
+  const onUnhandled = (err: unknown) => crash(`unhandled rejection: ${String((err as Error)?.stack ?? err)}`);
+  const onUncaught = (err: Error) => crash(`uncaught exception: ${err.stack ?? err.message}`);
+  process.on('unhandledRejection', onUnhandled);
+  process.on('uncaughtException', onUncaught);
+
+  const replies = new Map<string, number>();
+  let waiting = new Map<string, () => void>();
+  // What the bot would write to the socket: count replies per IQ id.
+  (xmppClient as unknown as { send: (el: Element) => Promise<void> }).send = async (el: Element) => {
+    if (!el.is('iq') || (el.attrs.type !== 'result' && el.attrs.type !== 'error')) return;
+    const id = String(el.attrs.id);
+    replies.set(id, (replies.get(id) ?? 0) + 1);
+    if (el.attrs.type === 'result') report.results += 1;
+    else {
+      const condition = el.getChild('error')?.getChildElements()[0]?.name ?? 'none';
+      report.errors[condition] = (report.errors[condition] ?? 0) + 1;
+    }
+    waiting.get(id)?.();
+  };
+  const bot = await assembleBot(config, { log, xmpp: xmppClient });
+  xmppClient.on('error', (err: Error) => crash(`error event: ${err.message}`));
+  // Rooms would be joined by presence; with no server, the announcer's sends go to the capture above.
+
+  const started = performance.now();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  try {
+    let n = 0;
+    while (n < count) {
+      const pending: Array<Promise<void>> = [];
+      waiting = new Map();
+      for (let i = 0; i < batch && n < count; i++, n++) {
+        const base = pick(seeds, r);
+        let text = base;
+        const rounds = 1 + Math.floor(r() * 3);
+        const applied: string[] = [];
+        const t0 = performance.now();
+        for (let k = 0; k < rounds; k++) {
+          const name = pick(MUTATION_NAMES, r);
+          applied.push(name);
+          text = MUTATIONS[name]!(text, r);
+        }
+        if (process.env.FUZZ_DEBUG && performance.now() - t0 > 100) console.log('slow mutation', applied, (performance.now() - t0).toFixed(0), text.length);
+        report.stanzas += 1;
+        let stanza: Element;
+        try {
+          stanza = parse(text) as Element;
+          if (!stanza || typeof stanza.is !== 'function') throw new Error('no element');
+        } catch {
+          report.unparseable += 1; // the server would have closed the sender's stream: nothing reaches the bot
+          continue;
+        }
+        // The server stamps these: from is a real sender, to is us, ids are unique on the stream.
+        const id = `fz${n}`;
+        stanza.attrs.from = pick(SENDERS, r);
+        stanza.attrs.to = BOT;
+        stanza.attrs.id = id;
+        if (stanza.is('iq') && (stanza.attrs.type === 'get' || stanza.attrs.type === 'set' || !['result', 'error'].includes(String(stanza.attrs.type)))) {
+          report.iqs += 1;
+          pending.push(
+            new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 10_000);
+              waiting.set(id, () => {
+                clearTimeout(timer);
+                resolve();
+              });
+            }),
+          );
+        } else if (stanza.is('message')) {
+          report.messages += 1;
+        }
+        try {
+          const t1 = performance.now();
+          xmppClient.emit('element', stanza);
+          if (process.env.FUZZ_DEBUG && performance.now() - t1 > 100) console.log('slow emit', applied, (performance.now() - t1).toFixed(0), text.length);
+        } catch (err) {
+          crash(`emit threw: ${(err as Error).stack}`);
+        }
+      }
+      await Promise.all(pending);
+      if (n === Math.min(count, batch * 10)) {
+        gc?.();
+        report.rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
+      }
+    }
+    await new Promise((res) => setTimeout(res, 200));
+    for (const [, times] of replies) {
+      if (times > 1) report.iqsAnsweredTwice += 1;
+    }
+    report.iqsAnswered = replies.size;
+    report.iqsUnanswered = report.iqs - replies.size;
+    gc?.();
+    report.rssAfterMb = process.memoryUsage().rss / 2 ** 20;
+    if (report.rssBeforeMb === 0) report.rssBeforeMb = report.rssAfterMb;
+    report.seconds = (performance.now() - started) / 1000;
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    process.off('uncaughtException', onUncaught);
+    await bot.stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+  return report;
+}
+
+/** Failures of a fuzz report, in words (empty when it passed). */
+export function fuzzFailures(report: FuzzReport, maxRssGrowthMb = 150): string[] {
+  const problems: string[] = [];
+  if (report.crashes > 0) problems.push(`${report.crashes} crashes, e.g. ${report.crashSamples.join(' | ')}`);
+  if (report.iqsUnanswered !== 0) problems.push(`${report.iqsUnanswered} IQs got no reply`);
+  if (report.iqsAnsweredTwice !== 0) problems.push(`${report.iqsAnsweredTwice} IQs got more than one reply`);
+  if (report.rssAfterMb - report.rssBeforeMb > maxRssGrowthMb) {
+    problems.push(`RSS grew from ${report.rssBeforeMb.toFixed(0)} MB to ${report.rssAfterMb.toFixed(0)} MB`);
+  }
+  return problems;
+}
+
+export { xml };
