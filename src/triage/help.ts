@@ -16,12 +16,12 @@ export function helpText(commands: readonly CommandSpec[], sender: Sender, where
 
 /** The Markdown command reference for the manual (docs/commands.md), written by scripts/gen-commands-doc.ts. */
 export function commandReference(commands: readonly CommandSpec[]): string {
-  const section = (title: string, list: readonly CommandSpec[], prefix: string) => [
+  const section = (title: string, list: readonly CommandSpec[], prefix: string, who: (c: CommandSpec) => string) => [
     `## ${title}`,
     '',
     '| command | who | what |',
     '| --- | --- | --- |',
-    ...list.map((c) => `| \`${usageOf(c, prefix).replace(/\|/g, '\\|')}\` | ${c.access === 'admin' ? 'admins' : 'anyone in the room'} | ${c.summary}${c.details ? ` ${c.details}` : ''} |`),
+    ...list.map((c) => `| \`${usageOf(c, prefix).replace(/\|/g, '\\|')}\` | ${who(c)} | ${c.summary}${c.details ? `. ${c.details}` : ''} |`),
     '',
   ];
   return [
@@ -31,7 +31,7 @@ export function commandReference(commands: readonly CommandSpec[]): string {
     '',
     'A `<ref>` is `#N`, `N`, a full UUID or a unique UUID prefix of at least 8 characters.',
     '',
-    ...section('In the operators room', commands.filter((c) => c.where !== 'dm'), '!'),
-    ...section('In a direct message (admins only; the `!` is optional)', commands, ''),
+    ...section('In the operators room', commands.filter((c) => c.where !== 'dm'), '!', (c) => (c.access === 'admin' ? 'admins' : 'anyone in the room')),
+    ...section('In a direct message (admins only; the `!` is optional)', commands.filter((c) => c.where !== 'room'), '', () => 'admins'),
   ].join('\n');
 }

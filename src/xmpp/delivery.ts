@@ -18,6 +18,19 @@ export interface DeliveryPolicy {
   replyTimeoutMs: number;
 }
 
+/**
+ * Errors that say "not reachable now" rather than "no": a peer bot that is offline makes its server answer
+ * service-unavailable / recipient-unavailable, and a remote server may be unreachable for a while. Retried.
+ */
+const RETRYABLE = new Set([
+  'service-unavailable',
+  'recipient-unavailable',
+  'remote-server-not-found',
+  'remote-server-timeout',
+  'resource-constraint',
+  'internal-server-error',
+]);
+
 export type DeliveryOutcome =
   | { kind: 'delivered'; reply?: Element }
   | { kind: 'refused'; condition: string; text?: string }
@@ -94,7 +107,7 @@ export class Delivery {
       await this.finish(entry, { kind: 'delivered', reply });
     } catch (err) {
       const e = err as { name?: string; condition?: string; text?: string; type?: string; message?: string };
-      if (e.name === 'StanzaError' && e.type !== 'wait') {
+      if (e.name === 'StanzaError' && e.type !== 'wait' && !RETRYABLE.has(e.condition ?? '')) {
         await this.finish(entry, { kind: 'refused', condition: e.condition ?? 'undefined-condition', ...(e.text ? { text: e.text } : {}) });
         return;
       }
