@@ -37,7 +37,7 @@ export function receiveReport(store: IncidentStore, arrival: Arrival): ReportOut
   const known = store.get(incidentKey(arrival.incident));
   if (!known) return { change: 'new', stored: addIncident(store, arrival, at) };
 
-  if (sameIncident(known.incident, arrival.incident)) return { change: 'unchanged', stored: known };
+  if (sameIncident(known.incident, mergeRevision(known.incident, arrival.incident))) return { change: 'unchanged', stored: known };
 
   rememberPeer(known, arrival.from);
   keepVersion(known, arrival, at);
@@ -45,8 +45,7 @@ export function receiveReport(store: IncidentStore, arrival: Arrival): ReportOut
     known.timeline.push({ at, who: arrival.from, action: 'untrusted update not applied' });
     return { change: 'untrusted-update', stored: known };
   }
-  // The issuing site stays the original one: for a legacy report the "site" is only the relaying sender's domain.
-  known.incident = { ...arrival.incident, id: known.incident.id, site: known.incident.site ?? arrival.incident.site };
+  known.incident = mergeRevision(known.incident, arrival.incident);
   known.updatedAt = at;
   if (arrival.incident.status === 'resolved') known.state = 'resolved';
   known.timeline.push({ at, who: arrival.from, action: arrival.incident.status === 'resolved' ? 'resolved by peer' : 'updated by peer' });
@@ -129,6 +128,28 @@ function versionOf(arrival: Arrival, at: string) {
 
 function rememberPeer(stored: StoredIncident, jid: string): void {
   if (!stored.knownBy.includes(jid)) stored.knownBy.push(jid);
+}
+
+/**
+ * A revision replaces what it says and keeps what it leaves out: a legacy solution is often sent with an elided
+ * description (XEP-0268's own example writes `...`), which must not wipe out the incident's details. The issuing
+ * site stays the original one: for a legacy report the "site" is only the relaying sender's domain.
+ */
+export function mergeRevision(known: Incident, update: Incident): Incident {
+  const merged: Incident = { ...known, status: update.status, id: known.id, site: known.site ?? update.site };
+  const lists = ['admins', 'types', 'sources', 'targets', 'related', 'texts', 'solutions', 'history'] as const;
+  for (const key of lists) {
+    if (update[key].length > 0) (merged as unknown as Record<string, unknown>)[key] = update[key];
+  }
+  for (const key of ['purpose', 'room', 'category', 'severity', 'impact', 'expectation'] as const) {
+    if (update[key] !== undefined) (merged as unknown as Record<string, unknown>)[key] = update[key];
+  }
+  merged.times = { ...known.times, ...definedOnly(update.times) };
+  return merged;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**

@@ -268,3 +268,21 @@ describe('findForInquiry', () => {
     expect(findForInquiry(store, { id: UUID.toUpperCase(), site: 'elsewhere.example' })).toBe(a);
   });
 });
+
+describe('mergeRevision (a revision keeps what it leaves out)', () => {
+  it('keeps the details when a legacy solution comes with an elided description', async () => {
+    const { mergeRevision } = await import('../../src/core/workflow.js');
+    const { emptyIncident } = await import('../../src/protocol/incident.js');
+    const known = { ...emptyIncident('BA51A035-7710-4558-9BBF-34838A4C5B24'), site: 'peer.example', category: 'muc', severity: 2 as const, texts: [{ lang: 'en', text: 'flood' }], times: { begin: '2009-04-13T19:05:20Z' } };
+    const solution = { ...emptyIncident('ba51a035-7710-4558-9bbf-34838a4c5b24', 'resolved'), site: 'relay.example', solutions: [{ texts: [{ lang: 'en', text: 'blocked' }], sources: [] }] };
+    const merged = mergeRevision(known, solution);
+    expect(merged.category).toBe('muc');
+    expect(merged.severity).toBe(2);
+    expect(merged.texts).toEqual([{ lang: 'en', text: 'flood' }]);
+    expect(merged.times.begin).toBe('2009-04-13T19:05:20Z');
+    expect(merged.solutions[0]?.texts[0]?.text).toBe('blocked');
+    expect(merged.status).toBe('resolved');
+    expect(merged.id).toBe(known.id);
+    expect(merged.site).toBe('peer.example');
+  });
+});
