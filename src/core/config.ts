@@ -40,6 +40,11 @@ export const configSchema = z.strictObject({
     /** May instead come from INCIDENT_BOT_PASSWORD. */
     password: z.string().min(1, 'must not be empty').optional(),
     resource: z.string().min(1).default('bot'),
+    /**
+     * Allow logging in without TLS to a server that is not on loopback. Never in production: the password and
+     * every incident would cross the network in the clear (XEP-0268 §Security). Logged loudly when used.
+     */
+    allowPlaintext: z.boolean().default(false),
   }),
   nick: z.string().min(1).max(64).default('incident-bot'),
   rooms: z.strictObject({

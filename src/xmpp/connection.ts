@@ -32,7 +32,17 @@ export function createConnection(config: Config, log: Logger): Client {
   const chooseMechanism = async (
     authenticate: (c: { username: string; password: string }, mechanism: string) => Promise<void>,
     mechanisms: string[],
+    _fast: unknown,
+    entity: { isSecure(): boolean },
   ) => {
+    if (!loopback && !entity.isSecure()) {
+      if (!config.xmpp.allowPlaintext) {
+        throw new StartupError(
+          `refusing to send the password in the clear to ${service}: the stream is not encrypted (the server offered no STARTTLS). Use xmpps:// or enable STARTTLS on the server`,
+        );
+      }
+      log.warn({ service }, 'LOGGING IN WITHOUT TLS (xmpp.allowPlaintext): password and incidents cross the network in the clear');
+    }
     const mechanism = loopback && mechanisms.includes('PLAIN') ? 'PLAIN' : (mechanisms.find((m) => m !== 'PLAIN') ?? mechanisms[0]);
     if (!mechanism) throw new StartupError('the server offers no SASL mechanism');
     await authenticate({ username, password }, mechanism);
@@ -80,10 +90,14 @@ export async function startOrFail(xmpp: Client, config: Config, timeoutMs = 15_0
 }
 
 function describeStartError(err: unknown, config: Config): string {
+  if (err instanceof StartupError) return err.message;
   const e = err as { name?: string; condition?: string; code?: string; message?: string };
   const who = `${config.xmpp.username}@${config.xmpp.domain}`;
   if (e.name === 'SASLError' || e.condition === 'not-authorized') {
     return `login refused for ${who}: wrong username or password (${e.condition ?? e.message})`;
+  }
+  if (typeof e.code === 'string' && /CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_VERIFY/.test(e.code)) {
+    return `the TLS certificate of ${config.xmpp.service} is not valid for ${config.xmpp.domain}: ${e.code} (${e.message ?? ''}). For a private CA, start the bot with NODE_EXTRA_CA_CERTS=/path/to/ca.pem`;
   }
   if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || e.code === 'ETIMEDOUT') {
     return `cannot reach the XMPP server at ${config.xmpp.service}: ${e.code}`;

@@ -119,6 +119,25 @@ describe('the command line', () => {
     expect(run.stderr).toMatch(/cannot reach the XMPP server at xmpp:\/\/127\.0\.0\.1:\d+/);
   });
 
+  it('refuses to send the password in the clear to a server that is not on loopback, unless allowPlaintext', async () => {
+    // On Linux a connection to 0.0.0.0 reaches the local server, while the address does not name loopback.
+    const nonLoopback = prosody.service.replace('127.0.0.1', '0.0.0.0');
+    const file = await writeConfig('cleartext', (c) => (c.xmpp.service = nonLoopback));
+    const run = await runBot(['--config', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/refusing to send the password in the clear/);
+    const allowed = await writeConfig('allowplain', (c) => {
+      c.xmpp.service = nonLoopback;
+      c.xmpp.allowPlaintext = true;
+      c.rooms.default = `ops-plain@${prosody.mucOf(HOME)}`;
+    });
+    const alice = await prosody.client({ username: 'alice', host: HOME, password: PASSWORD, resource: 'plain' });
+    const room = await observeRoom(alice, `ops-plain@${prosody.mucOf(HOME)}`, 'alice');
+    const ok = await runBot(['--config', allowed], {}, () => room.waitForOccupant('incident-bot', 20_000));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('LOGGING IN WITHOUT TLS');
+  }, 40_000);
+
   it('runs with `npm start -- --config FILE` and takes the password from INCIDENT_BOT_PASSWORD', async () => {
     const file = await writeConfig('npmstart', (c) => delete c.xmpp.password);
     const alice = await prosody.client({ username: 'alice', host: HOME, password: PASSWORD, resource: 'cli' });

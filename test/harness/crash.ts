@@ -1,0 +1,196 @@
+/**
+ * Crash safety: `kill -9` the real bot (its CLI, as a child process) in the middle of a burst of IODEF reports
+ * from a peer, restart it, and check that every report that got an IQ result is in the store and that the store
+ * file is still valid JSON. Used by `scripts/crash-test.ts` (1,000 reports) and test/robustness/crash.test.ts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import xml from '@xmpp/xml';
+import { encodeIodef } from '../../src/protocol/iodef.js';
+import { sampleIncident } from './peers.js';
+import { startProsody, type Prosody } from './prosody.js';
+import { botConfigJson } from './room.js';
+
+const HOME = 'home.localhost';
+const PEER = 'peer.localhost';
+const PASSWORD = 'crash-test-pw';
+const root = new URL('../../', import.meta.url).pathname;
+
+export interface CrashOptions {
+  /** Reports the peer sends (at most; sending stops at the kill). */
+  reports: number;
+  /** The bot is sent SIGKILL as soon as this many IQ results have arrived. */
+  killAfterAcks: number;
+  /** IQs outstanding at once. Default 64. */
+  window?: number;
+  /** Milliseconds the peer waits for each IQ result. Default 5,000. */
+  iqTimeoutMs?: number;
+}
+
+export interface CrashReport {
+  /** Reports put on the wire before the kill. */
+  sent: number;
+  /** Reports that got an IQ result (before the kill, or in flight when it happened). */
+  acked: number;
+  /** Incidents in the store after the restart. */
+  storedAfterRestart: number;
+  /** Ids that got an IQ result but are not in the store after the restart: must be empty. */
+  ackedButMissing: string[];
+  /** Whether the store file parsed as JSON right after the kill (and after the restart). */
+  fileValid: boolean;
+  seconds: number;
+}
+
+interface RunningBot {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output: () => string;
+}
+
+/** Starts `node --import tsx src/main.ts --config FILE` and resolves once it logged "bot started". */
+async function startBotProcess(configFile: string, timeoutMs = 30_000): Promise<RunningBot> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', configFile], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const output = () => `--- stdout ---\n${stdout.slice(-4000)}\n--- stderr ---\n${stderr.slice(-4000)}`;
+  await new Promise<void>((resolve, reject) => {
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(new Error(`the bot did not log "bot started" within ${timeoutMs} ms\n${output()}`));
+    }, timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('"msg":"bot started"')) finish();
+    });
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    void exited.then(({ code, signal }) => finish(new Error(`the bot exited during start-up (${signal ?? `code ${code}`})\n${output()}`)));
+  });
+  // Keep only a bounded tail of the logs from now on (a burst logs a line per report).
+  child.stdout!.removeAllListeners('data');
+  child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-8000)));
+  return { child, exited, output };
+}
+
+async function readStore(path: string): Promise<{ valid: boolean; ids: string[]; error?: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    return { valid: false, ids: [], error: (err as Error).message };
+  }
+  try {
+    const data = JSON.parse(text) as { incidents?: Array<{ incident?: { id?: string } }> };
+    if (!data || !Array.isArray(data.incidents)) return { valid: false, ids: [], error: 'no incidents array' };
+    return { valid: true, ids: data.incidents.map((s) => String(s.incident?.id ?? '')) };
+  } catch (err) {
+    return { valid: false, ids: [], error: (err as Error).message };
+  }
+}
+
+export async function crashRun(opts: CrashOptions): Promise<CrashReport> {
+  const window = opts.window ?? 64;
+  const iqTimeoutMs = opts.iqTimeoutMs ?? 5_000;
+  const started = Date.now();
+  let prosody: Prosody | undefined;
+  let dir: string | undefined;
+  const bots: RunningBot[] = [];
+  try {
+    prosody = await startProsody({ hosts: [HOME, PEER] });
+    await prosody.register('incidents', HOME, PASSWORD);
+    await prosody.register('incidents', PEER, PASSWORD);
+    dir = await mkdtemp(join(tmpdir(), 'incident-bot-crash-'));
+    const storePath = join(dir, 'incidents.json');
+    const config = {
+      ...botConfigJson({
+        service: prosody.service,
+        domain: HOME,
+        username: 'incidents',
+        password: PASSWORD,
+        storagePath: storePath,
+        defaultRoom: `ops@${prosody.mucOf(HOME)}`,
+        peers: [{ jid: `incidents@${PEER}/bot`, trust: 'trusted', format: 'iodef' }],
+      }),
+      limits: { reportsPerMinute: 1_000_000, burst: 1_000_000 },
+    };
+    const configFile = join(dir, 'bot.config.json');
+    await writeFile(configFile, JSON.stringify(config));
+
+    const first = await startBotProcess(configFile);
+    bots.push(first);
+    const peer = await prosody.client({ username: 'incidents', host: PEER, password: PASSWORD, resource: 'bot' });
+    const to = `incidents@${HOME}/bot`;
+
+    const acked: string[] = [];
+    let sent = 0;
+    let killed = false;
+    const kill = () => {
+      if (killed) return;
+      killed = true;
+      first.child.kill('SIGKILL');
+    };
+    const sendOne = async (): Promise<void> => {
+      const incident = sampleIncident(PEER);
+      sent += 1;
+      try {
+        await peer.iqCaller.request(xml('iq', { type: 'set', to }, encodeIodef('report', incident)), iqTimeoutMs);
+        // A result that arrives after the kill was still sent by the bot before it died: it counts too.
+        acked.push(incident.id);
+        if (acked.length >= opts.killAfterAcks) kill();
+      } catch {
+        // Errors and time-outs (the bot is gone) are expected once it is killed.
+      }
+    };
+    const worker = async (): Promise<void> => {
+      while (!killed && sent < opts.reports) await sendOne();
+    };
+    await Promise.all(Array.from({ length: Math.min(window, Math.max(opts.reports, 1)) }, worker));
+    // Fewer acks than killAfterAcks (e.g. killAfterAcks > reports): kill anyway, after the burst.
+    kill();
+    const exit = await first.exited;
+    if (exit.signal !== 'SIGKILL') throw new Error(`the bot ended with ${exit.signal ?? `code ${exit.code}`}, not SIGKILL\n${first.output()}`);
+
+    const afterKill = await readStore(storePath);
+
+    const second = await startBotProcess(configFile);
+    bots.push(second);
+    const afterRestart = await readStore(storePath);
+    const stored = new Set(afterRestart.ids.map((id) => id.toLowerCase()));
+    const ackedButMissing = acked.filter((id) => !stored.has(id.toLowerCase()));
+
+    second.child.kill('SIGTERM');
+    await second.exited;
+    return {
+      sent,
+      acked: acked.length,
+      storedAfterRestart: afterRestart.ids.length,
+      ackedButMissing,
+      fileValid: afterKill.valid && afterRestart.valid,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    for (const b of bots) {
+      if (b.child.exitCode === null && b.child.signalCode === null) {
+        b.child.kill('SIGKILL');
+        await b.exited;
+      }
+    }
+    await prosody?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
