@@ -71,6 +71,10 @@ export class Delivery {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const now = Date.now();
+    // Give-up first: an entry that is due again is about to be in flight, and in-flight entries are skipped.
+    // Checked even while offline: an owed stanza must not wait forever.
+    await this.giveUpExpired(now);
+    if (this.stopped) return;
     let next = Number.POSITIVE_INFINITY;
     if (this.xmpp.status === 'online') {
       for (const entry of [...this.store.outbox]) {
@@ -82,8 +86,6 @@ export class Delivery {
     } else {
       next = now + this.policy.retryMinMs;
     }
-    // Give-up is checked even while offline: an owed stanza must not wait forever.
-    await this.giveUpExpired(now);
     if (Number.isFinite(next) && !this.stopped) {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.tick(), Math.max(10, next - now));

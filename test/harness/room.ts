@@ -72,8 +72,11 @@ export async function observeRoom(client: Client, room: string, nick: string): P
           return found !== undefined;
         },
         timeoutMs,
-        `${what} in ${room}; seen: ${JSON.stringify(messages.map((m) => m.body.slice(0, 80)))}`,
-      );
+        `${what} in ${room}`,
+      ).catch((err: Error) => {
+        // What was seen is read at the time of failure, not when the wait began.
+        throw new Error(`${err.message}; seen: ${JSON.stringify(messages.map((m) => m.body.slice(0, 80)))}`);
+      });
       return found!;
     },
     waitForOccupant(occupantNick, timeoutMs = 8_000) {
