@@ -83,7 +83,7 @@ async function stanzaError(p: Promise<unknown>): Promise<{ condition?: string; t
 beforeAll(async () => {
   prosody = await startProsody({ hosts: [HOME, PEER, THIRD] });
   const accounts: Array<[string, string]> = [
-    ['alice', HOME], ['storm', HOME], ['lim', HOME], ['size', HOME], ['outbox', HOME], ['giveup', HOME], ['a', HOME], ['secret', HOME],
+    ['alice', HOME], ['storm', HOME], ['lim', HOME], ['size', HOME], ['outbox', HOME], ['srvrestart', HOME], ['giveup', HOME], ['a', HOME], ['secret', HOME],
     ['reporter', PEER], ['other', PEER], ['b', PEER], ['boss', PEER], ['c', THIRD], ['boss', THIRD],
   ];
   for (const [u, h] of accounts) await account(u, h);
@@ -193,6 +193,32 @@ describe('the outbox', () => {
     expect(revision.status).toBe('updated');
     await until(() => again.store.outbox.length === 0, 5_000, 'the outbox to drain');
   }, 40_000);
+
+  it('after the server restarts under it, is back in its room and drains what it owed', async () => {
+    const config = await makeConfig('srvrestart', HOME, 'srvrestart', {
+      admins: [`alice@${HOME}`],
+      peers: [{ jid: `reporter@${PEER}/srvrestart`, trust: 'trusted', format: 'iodef' }],
+      outbox: { retryMinSeconds: 0.2, retryMaxSeconds: 1 },
+    });
+    const bot = await launch(config, { roomIntervalMs: 20 });
+    const room = await watch('alice', HOME, config);
+    const peerC = await prosody.client({ username: 'reporter', host: PEER, password: PASSWORD, resource: 'srvrestart' });
+    const inc = sampleIncident(PEER);
+    await recordPeer(peerC).sendIodef(jidOf(config), 'report', inc);
+    const number = byId(bot, inc.id)[0]!.number;
+    await stopClient(peerC);
+    await room.say(`!ack #${number}`);
+    await until(() => bot.store.outbox.some((e) => e.attempts >= 1), 5_000, 'a failed delivery attempt');
+    await prosody.restart();
+    await until(() => bot.xmpp.status === 'online', 15_000, 'the bot to reconnect');
+    const aliceAgain = await prosody.client({ username: 'alice', host: HOME, password: PASSWORD, resource: 'after-restart' });
+    const roomAgain = await observeRoom(aliceAgain, config.rooms.default, 'alice-again');
+    await roomAgain.waitForOccupant(config.nick, 15_000);
+    const back = recordPeer(await prosody.client({ username: 'reporter', host: PEER, password: PASSWORD, resource: 'srvrestart' }));
+    const revision = await back.waitFor((r) => r.incident.id === inc.id && r.kind === 'report', 15_000);
+    expect(revision.status).toBe('updated');
+    await until(() => bot.store.outbox.length === 0, 5_000, 'the outbox to drain');
+  }, 60_000);
 
   it('gives up on a peer that never comes online, and says so in the room', async () => {
     const config = await makeConfig('giveup', HOME, 'giveup', {
