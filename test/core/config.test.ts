@@ -74,6 +74,7 @@ describe('the example bot.config.json', () => {
       username: 'incidents',
       password: 'change-me',
       resource: 'bot',
+      allowPlaintext: false,
     });
     expect(config.rooms.default).toBe('operators@conference.example.org');
     expect(config.rooms.allow).toContain('*@conference.example.org');
