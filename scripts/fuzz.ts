@@ -23,6 +23,8 @@ process.stdout.write(
     `  messages:            ${report.messages}`,
     `crashes:               ${report.crashes}${report.crashSamples.length ? ` (${report.crashSamples.join(' | ')})` : ''}`,
     `RSS:                   ${report.rssBeforeMb.toFixed(0)} MB after warm-up → ${report.rssAfterMb.toFixed(0)} MB at the end`,
+    `V8 heap after GC:      ${report.heapBeforeMb.toFixed(0)} MB after warm-up → ${report.heapAfterMb.toFixed(0)} MB at the end`,
+    `stored:                ${report.storedIncidents} incidents, store file ${report.storeMb.toFixed(1)} MB`,
     '',
   ].join('\n'),
 );

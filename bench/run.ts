@@ -1,0 +1,533 @@
+/**
+ * Benchmarks against the real Prosody harness: `npx tsx bench/run.ts [--quick]`.
+ * Every figure is printed next to a baseline measured in the same run. Exits 0 even when a target is missed
+ * (it is a measurement); non-zero only when the harness itself fails.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import xml from '@xmpp/xml';
+import parse from 'ltx/lib/parse.js';
+import { startBot, type Bot } from '../src/bot.js';
+import { parseConfig } from '../src/core/config.js';
+import { IncidentStore, incidentKey } from '../src/core/store.js';
+import { receiveReport } from '../src/core/workflow.js';
+import { silentLogger } from '../src/log.js';
+import { decodeIodef, encodeIodef, findIodefPayload, INCIDENT_NS, IODEF_NS } from '../src/protocol/iodef.js';
+import { parseXml } from '../src/protocol/xml.js';
+import { startProsody, type Client, type Element, type Prosody } from '../test/harness/prosody.js';
+import { sampleIncident } from '../test/harness/peers.js';
+import { botConfigJson, observeRoom } from '../test/harness/room.js';
+
+const execFileP = promisify(execFile);
+const HOME = 'home.localhost';
+const PEER = 'peer.localhost';
+const PASSWORD = 'bench-pw';
+const WINDOW = 64;
+
+export interface BenchSizes {
+  /** IQs per ingest repetition. */
+  ingest: number;
+  /** Reports per latency burst. */
+  latency: number;
+  /** Store sizes for the add+commit figure (first is the reference, last is compared with it). */
+  store: number[];
+  /** Timed single add+commit per store size. */
+  commits: number;
+  /** Iterations per codec repetition. */
+  codec: number;
+  /** Repetitions (median taken). */
+  reps: number;
+}
+
+export const FULL: BenchSizes = { ingest: 2000, latency: 1000, store: [1_000, 10_000, 100_000], commits: 20, codec: 5000, reps: 3 };
+export const QUICK: BenchSizes = { ingest: 200, latency: 100, store: [1_000, 10_000], commits: 20, codec: 2000, reps: 3 };
+
+export interface Row {
+  section: 'Ingest' | 'Latency' | 'Store' | 'Codec';
+  figure: string;
+  bot: number;
+  baseline: number;
+  unit: string;
+  /** Shown as is ("98 %", "3.1×"); empty when not meaningful. */
+  ratio: string;
+  target: string;
+  met: boolean | undefined;
+}
+
+export interface BenchResult {
+  rows: Row[];
+  table: string;
+  notes: string[];
+}
+
+export interface BenchOptions {
+  quick?: boolean;
+  sizes?: Partial<BenchSizes>;
+  /** Progress lines (stderr by default). */
+  progress?: (line: string) => void;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
+const times = (x: number) => `${x.toFixed(2)}×`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// XMPP part: ingest and latency
+
+interface Live {
+  prosody: Prosody;
+  bot: Bot;
+  botJid: string;
+  echoJid: string;
+  peer: Client;
+  /** The bare echo bot (echo@home/bot). */
+  echo: Client;
+  room: string;
+  /** Set by the latency figure: the echo bot then also says the incident id in the room. */
+  echoSays: { on: boolean };
+}
+
+async function startLive(): Promise<Live> {
+  const prosody = await startProsody({ hosts: [HOME, PEER] });
+  try {
+    for (const [user, host] of [
+      ['incidents', HOME],
+      ['echo', HOME],
+      ['alice', HOME],
+      ['incidents', PEER],
+    ] as const) {
+      await prosody.register(user, host, PASSWORD);
+    }
+    const room = `operators@${prosody.mucOf(HOME)}`;
+    const dir = await mkdtemp(join(tmpdir(), 'incident-bench-bot-'));
+    const config = parseConfig({
+      ...botConfigJson({
+        service: prosody.service,
+        domain: HOME,
+        username: 'incidents',
+        password: PASSWORD,
+        storagePath: join(dir, 'incidents.json'),
+        defaultRoom: room,
+        peers: [{ jid: `incidents@${PEER}/bot`, trust: 'trusted', format: 'iodef' }],
+      }),
+      limits: { reportsPerMinute: 1e9, burst: 1e9 },
+    });
+    const bot = await startBot(config, { log: silentLogger() });
+    const echo = await prosody.client({ username: 'echo', host: HOME, password: PASSWORD, resource: 'bot' });
+    const echoSays = { on: false };
+    echo.iqCallee.set(INCIDENT_NS, 'report', (ctx: { element: Element }) => {
+      if (echoSays.on) {
+        const id = ctx.element.getChild('Incident', IODEF_NS)?.getChildText('IncidentID') ?? '?';
+        void echo.send(xml('message', { to: room, type: 'groupchat' }, xml('body', {}, `echo ${id}`)));
+      }
+      return true;
+    });
+    const peer = await prosody.client({ username: 'incidents', host: PEER, password: PASSWORD, resource: 'bot' });
+    return { prosody, bot, botJid: `incidents@${HOME}/bot`, echoJid: `echo@${HOME}/bot`, peer, echo, room, echoSays };
+  } catch (err) {
+    await prosody.stop();
+    throw err;
+  }
+}
+
+/** Sends every payload as an IQ set to `to`, at most WINDOW outstanding; calls onSend just before each. */
+async function sendWindowed(client: Client, to: string, payloads: Element[], onSend?: (i: number) => void): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < payloads.length) {
+      const i = next++;
+      onSend?.(i);
+      await client.iqCaller.request(xml('iq', { type: 'set', to }, payloads[i]!), 30_000);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WINDOW, payloads.length) }, worker));
+  return performance.now() - t0;
+}
+
+const reports = (n: number) => Array.from({ length: n }, () => sampleIncident(PEER));
+
+async function benchIngest(live: Live, sizes: BenchSizes, progress: (s: string) => void): Promise<Row[]> {
+  const botRates: number[] = [];
+  const echoRates: number[] = [];
+  // Warm-up (JIT, stream buffers) on both, not counted.
+  const warm = reports(Math.min(100, sizes.ingest)).map((i) => encodeIodef('report', i));
+  await sendWindowed(live.peer, live.echoJid, warm);
+  await sendWindowed(live.peer, live.botJid, warm);
+  for (let r = 0; r < sizes.reps; r++) {
+    const payloads = reports(sizes.ingest).map((i) => encodeIodef('report', i));
+    // Alternate the order so neither side always runs second.
+    const order = r % 2 === 0 ? (['echo', 'bot'] as const) : (['bot', 'echo'] as const);
+    for (const who of order) {
+      const ms = await sendWindowed(live.peer, who === 'bot' ? live.botJid : live.echoJid, payloads);
+      (who === 'bot' ? botRates : echoRates).push((sizes.ingest / ms) * 1000);
+    }
+    progress(`ingest rep ${r + 1}: bot ${botRates.at(-1)!.toFixed(0)}/s, echo ${echoRates.at(-1)!.toFixed(0)}/s`);
+    await sleep(300);
+  }
+  const bot = median(botRates);
+  const base = median(echoRates);
+  return [
+    {
+      section: 'Ingest',
+      figure: `1. Ingest: report IQs acked/s (N=${sizes.ingest}, window ${WINDOW})`,
+      bot,
+      baseline: base,
+      unit: '/s',
+      ratio: pct(bot / base),
+      target: '≥ 90 % of echo bot',
+      met: bot / base >= 0.9,
+    },
+  ];
+}
+
+/** Every `#N` a room line names, expanding "#a–#b" ranges. */
+function numbersIn(body: string): number[] {
+  const out: number[] = [];
+  for (const m of body.matchAll(/#(\d+)(?:\s*[–-]\s*#(\d+))?/g)) {
+    const a = Number(m[1]);
+    const b = m[2] ? Number(m[2]) : a;
+    for (let n = a; n <= b && n - a < 1e6; n++) out.push(n);
+  }
+  return out;
+}
+
+async function benchLatency(live: Live, sizes: BenchSizes, progress: (s: string) => void): Promise<Row[]> {
+  const alice = await live.prosody.client({ username: 'alice', host: HOME, password: PASSWORD });
+  const observer = await observeRoom(alice, live.room, 'alice');
+  await observer.waitForOccupant('incident-bot');
+  const seenNumber = new Map<number, number>();
+  const seenId = new Map<string, number>();
+  alice.on('stanza', (el: Element) => {
+    if (!el.is('message') || el.attrs.type !== 'groupchat' || el.getChild('delay', 'urn:xmpp:delay')) return;
+    const from = String(el.attrs.from ?? '');
+    const body = el.getChildText('body');
+    if (body === null) return;
+    const now = performance.now();
+    if (from === `${live.room}/incident-bot`) {
+      for (const n of numbersIn(body)) if (!seenNumber.has(n)) seenNumber.set(n, now);
+    } else if (body.startsWith('echo ')) {
+      const id = body.slice(5);
+      if (!seenId.has(id)) seenId.set(id, now);
+    }
+  });
+
+  const waitAll = async (check: () => boolean, what: string, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`latency: timed out waiting for ${what}`);
+      await sleep(5);
+    }
+  };
+
+  const botP: { p50: number[]; p95: number[]; p99: number[] } = { p50: [], p95: [], p99: [] };
+  const echoP: { p50: number[]; p95: number[]; p99: number[] } = { p50: [], p95: [], p99: [] };
+  const record = (into: typeof botP, lat: number[]) => {
+    into.p50.push(percentile(lat, 50));
+    into.p95.push(percentile(lat, 95));
+    into.p99.push(percentile(lat, 99));
+  };
+
+  // The echo bot joins the same room (nick 'echo') for the baseline; it only speaks there while echoSays.on.
+  const echoOnline = live.echoSays;
+  await observeRoom(live.echo, live.room, 'echo');
+
+  for (let r = 0; r < sizes.reps; r++) {
+    // Bot: reports → announcements (possibly folded by storm grouping).
+    {
+      const incs = reports(sizes.latency);
+      const payloads = incs.map((i) => encodeIodef('report', i));
+      const sentAt: number[] = [];
+      await sleep(400); // quiet room: the announcer's interval has passed
+      await sendWindowed(live.peer, live.botJid, payloads, (i) => (sentAt[i] = performance.now()));
+      const numbers = incs.map((i) => {
+        const s = live.bot.store.get(incidentKey(i));
+        if (!s) throw new Error(`latency: incident ${i.id} acknowledged but not in the store`);
+        return s.number;
+      });
+      await waitAll(() => numbers.every((n) => seenNumber.has(n)), 'every announcement');
+      record(botP, numbers.map((n, i) => seenNumber.get(n)! - sentAt[i]!));
+    }
+    // Baseline: a bare client that says the id in the room as it acknowledges.
+    {
+      const incs = reports(sizes.latency);
+      const payloads = incs.map((i) => encodeIodef('report', i));
+      const sentAt: number[] = [];
+      echoOnline.on = true;
+      await sendWindowed(live.peer, live.echoJid, payloads, (i) => (sentAt[i] = performance.now()));
+      await waitAll(() => incs.every((i) => seenId.has(i.id)), 'every echo line');
+      echoOnline.on = false;
+      record(echoP, incs.map((inc, i) => seenId.get(inc.id)! - sentAt[i]!));
+    }
+    progress(`latency rep ${r + 1}: bot p99 ${botP.p99.at(-1)!.toFixed(0)} ms, echo p99 ${echoP.p99.at(-1)!.toFixed(0)} ms`);
+  }
+  const rows: Row[] = [];
+  for (const p of ['p50', 'p95', 'p99'] as const) {
+    const bot = median(botP[p]);
+    const base = median(echoP[p]);
+    rows.push({
+      section: 'Latency',
+      figure: `2. Latency: report → room line ${p} (burst ${sizes.latency})`,
+      bot,
+      baseline: base,
+      unit: 'ms',
+      ratio: times(bot / base),
+      target: p === 'p99' ? '≤ 250 ms' : '',
+      met: p === 'p99' ? bot <= 250 : undefined,
+    });
+  }
+  return rows;
+}
+
+
+// ---------------------------------------------------------------------------------------------------------------
+// Store growth and start-up
+
+type StoreInternals = { db: { data: unknown } };
+
+async function buildStore(path: string, n: number): Promise<IncidentStore> {
+  const store = await IncidentStore.open(path);
+  const from = `incidents@${PEER}/bot`;
+  for (let i = 0; i < n; i++) {
+    receiveReport(store, { incident: sampleIncident(PEER), from, format: 'iodef', kind: 'report', trusted: true });
+  }
+  await store.commit();
+  return store;
+}
+
+async function timeCommits(store: IncidentStore, k: number): Promise<{ commit: number; stringify: number }> {
+  const from = `incidents@${PEER}/bot`;
+  const commit: number[] = [];
+  const stringify: number[] = [];
+  for (let i = 0; i < k; i++) {
+    const t0 = performance.now();
+    receiveReport(store, { incident: sampleIncident(PEER), from, format: 'iodef', kind: 'report', trusted: true });
+    await store.commit();
+    commit.push(performance.now() - t0);
+    if (i < 3) {
+      // Timing split: how much of a commit is the JSON.stringify of the whole store.
+      const t1 = performance.now();
+      JSON.stringify((store as unknown as StoreInternals).db.data);
+      stringify.push(performance.now() - t1);
+    }
+  }
+  return { commit: median(commit), stringify: median(stringify) };
+}
+
+async function child(path: string, mode: 'store' | 'json'): Promise<{ ms: number; rssBefore: number; rssAfter: number; size: number }> {
+  const script = fileURLToPath(new URL('./open-store.ts', import.meta.url));
+  const { stdout } = await execFileP(process.execPath, ['--import', 'tsx', script, path, mode], {
+    maxBuffer: 1 << 20,
+    timeout: 120_000,
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { ms: number; rssBefore: number; rssAfter: number; size: number };
+}
+
+async function benchStore(sizes: BenchSizes, progress: (s: string) => void): Promise<{ rows: Row[]; notes: string[] }> {
+  const dir = await mkdtemp(join(tmpdir(), 'incident-bench-store-'));
+  const notes: string[] = [];
+  try {
+    const results: Array<{ n: number; commit: number; stringify: number; bytes: number }> = [];
+    let largest = '';
+    for (const n of sizes.store) {
+      const path = join(dir, `store-${n}.json`);
+      const tb = performance.now();
+      const store = await buildStore(path, n);
+      const built = performance.now() - tb;
+      const { commit, stringify } = await timeCommits(store, sizes.commits);
+      const bytes = (await stat(path)).size;
+      results.push({ n, commit, stringify, bytes });
+      progress(`store ${n}: built in ${(built / 1000).toFixed(1)} s, ${(bytes / 1e6).toFixed(1)} MB, add+commit ${commit.toFixed(2)} ms (stringify ${stringify.toFixed(2)} ms)`);
+      notes.push(
+        `store ${n}: file ${(bytes / 1e6).toFixed(1)} MB; add+commit median ${commit.toFixed(2)} ms, of which JSON.stringify ${stringify.toFixed(2)} ms (${pct(stringify / commit)}), write+rename ≈ ${(commit - stringify).toFixed(2)} ms`,
+      );
+      if (largest) await rm(largest, { force: true });
+      largest = path;
+    }
+    const first = results[0]!;
+    const rows: Row[] = [];
+    for (const r of results.slice(1)) {
+      const factor = r.commit / first.commit;
+      const isLast = r === results.at(-1);
+      rows.push({
+        section: 'Store',
+        figure: `3. Store: one add+commit at ${r.n.toLocaleString('en')} vs ${first.n.toLocaleString('en')} incidents`,
+        bot: r.commit,
+        baseline: first.commit,
+        unit: 'ms',
+        ratio: times(factor),
+        target: isLast ? '≤ 2×' : '',
+        met: isLast ? factor <= 2 : undefined,
+      });
+    }
+    // Start-up in a fresh process on the largest store; the floor is readFile + JSON.parse of the same file.
+    const opens: Array<Awaited<ReturnType<typeof child>>> = [];
+    for (let k = 0; k < 3; k++) opens.push(await child(largest, 'store'));
+    const openStore = median(opens.map((o) => o.ms));
+    const opened = opens[opens.length - 1]!;
+    const json = median([(await child(largest, 'json')).ms, (await child(largest, 'json')).ms, (await child(largest, 'json')).ms]);
+    progress(`start-up: open ${openStore.toFixed(0)} ms vs JSON.parse ${json.toFixed(0)} ms; RSS ${(opened.rssAfter / 1e6).toFixed(0)} MB`);
+    const nStored = opened.size.toLocaleString('en');
+    rows.push({
+      section: 'Store',
+      figure: `3. Store: start-up (IncidentStore.open, fresh process, ${nStored} incidents)`,
+      bot: openStore,
+      baseline: json,
+      unit: 'ms',
+      ratio: times(openStore / json),
+      target: '≤ 2 s',
+      met: openStore <= 2000,
+    });
+    rows.push({
+      section: 'Store',
+      figure: `3. Store: RSS after open (${nStored} incidents; baseline = same process before open)`,
+      bot: opened.rssAfter / 1e6,
+      baseline: opened.rssBefore / 1e6,
+      unit: 'MB',
+      ratio: times(opened.rssAfter / opened.rssBefore),
+      target: '≤ 250 MB',
+      met: opened.rssAfter / 1e6 <= 250,
+    });
+    return { rows, notes };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Codec
+
+async function benchCodec(sizes: BenchSizes, progress: (s: string) => void): Promise<Row[]> {
+  const text = await readFile(fileURLToPath(new URL('../test/fixtures/iodef/v0.6-report.xml', import.meta.url)), 'utf8');
+  const check = parseXml(text);
+  if (!check.ok) throw new Error(`codec: fixture does not parse: ${check.error.message}`);
+  const payload0 = findIodefPayload(check.value);
+  const decoded0 = payload0 && decodeIodef(payload0);
+  if (!decoded0?.ok) throw new Error('codec: fixture does not decode');
+  const incident = decoded0.value.incident;
+  const tree = check.value;
+
+  const rate = (fn: () => unknown) => {
+    const t0 = performance.now();
+    for (let i = 0; i < sizes.codec; i++) fn();
+    return (sizes.codec / (performance.now() - t0)) * 1000;
+  };
+  const decode = () => {
+    const p = parseXml(text);
+    if (!p.ok) throw new Error('parse');
+    const d = decodeIodef(findIodefPayload(p.value)!);
+    if (!d.ok) throw new Error('decode');
+    return d;
+  };
+  const raw = () => parse(text);
+  const encode = () => encodeIodef('report', incident).toString();
+  const serialise = () => tree.toString();
+  // Warm-up.
+  for (const fn of [decode, raw, encode, serialise]) for (let i = 0; i < Math.min(500, sizes.codec); i++) fn();
+  const r = { decode: [] as number[], raw: [] as number[], encode: [] as number[], serialise: [] as number[] };
+  for (let k = 0; k < sizes.reps; k++) {
+    r.raw.push(rate(raw));
+    r.decode.push(rate(decode));
+    r.serialise.push(rate(serialise));
+    r.encode.push(rate(encode));
+  }
+  const d = median(r.decode);
+  const p = median(r.raw);
+  const e = median(r.encode);
+  const s = median(r.serialise);
+  progress(`codec: decode+validate ${d.toFixed(0)}/s, raw parse ${p.toFixed(0)}/s, encode ${e.toFixed(0)}/s, raw serialise ${s.toFixed(0)}/s`);
+  return [
+    {
+      section: 'Codec',
+      figure: `4. Codec: parseXml+decodeIodef /s vs raw ltx parse (v0.6-report.xml, ${text.length} B)`,
+      bot: d,
+      baseline: p,
+      unit: '/s',
+      ratio: pct(d / p),
+      target: '≥ 50 % of raw parse',
+      met: d / p >= 0.5,
+    },
+    {
+      section: 'Codec',
+      figure: '4. Codec: encodeIodef+toString /s vs raw serialise of the parsed fixture',
+      bot: e,
+      baseline: s,
+      unit: '/s',
+      ratio: pct(e / s),
+      target: '',
+      met: undefined,
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function fmt(x: number, unit: string): string {
+  const digits = x >= 100 ? 0 : x >= 10 ? 1 : 2;
+  return `${x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${unit}`;
+}
+
+export function renderTable(rows: Row[]): string {
+  const lines = ['| figure | bot | baseline | ratio | target | met? |', '| --- | ---: | ---: | ---: | --- | --- |'];
+  for (const r of rows) {
+    const met = r.met === undefined ? '—' : r.met ? 'yes' : '**no**';
+    lines.push(`| ${r.figure} | ${fmt(r.bot, r.unit)} | ${fmt(r.baseline, r.unit)} | ${r.ratio} | ${r.target || '—'} | ${met} |`);
+  }
+  return lines.join('\n');
+}
+
+export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResult> {
+  const sizes: BenchSizes = { ...(opts.quick ? QUICK : FULL), ...opts.sizes };
+  const progress = opts.progress ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const rows: Row[] = [];
+  const notes: string[] = [];
+
+  const live = await startLive();
+  try {
+    rows.push(...(await benchIngest(live, sizes, progress)));
+    rows.push(...(await benchLatency(live, sizes, progress)));
+  } finally {
+    await live.bot.stop().catch(() => undefined);
+    await live.prosody.stop();
+    await rm(join(live.bot.config.storage.path, '..'), { recursive: true, force: true });
+  }
+  const store = await benchStore(sizes, progress);
+  rows.push(...store.rows);
+  notes.push(...store.notes);
+  rows.push(...(await benchCodec(sizes, progress)));
+  return { rows, table: renderTable(rows), notes };
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const result = await runBenchmarks({ quick });
+  console.log(result.table);
+  console.log('');
+  for (const n of result.notes) console.log(`- ${n}`);
+  const out = process.argv.find((a) => a.startsWith('--json='));
+  if (out) await writeFile(out.slice(7), JSON.stringify(result, null, 2));
+}
+
+if (process.argv[1]?.endsWith('bench/run.ts')) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,27 @@
+/**
+ * Smoke test for the benchmark harness (bench/run.ts): tiny sizes, one repetition, on a real Prosody.
+ * Checks the shape of the report only — never timings.
+ */
+import { describe, expect, it } from 'vitest';
+import { runBenchmarks } from '../../bench/run.js';
+import { prosodyAvailable } from '../harness/prosody.js';
+
+describe.skipIf(!prosodyAvailable())('bench harness (smoke)', () => {
+  it('prints the four sections with positive figures', async () => {
+    const result = await runBenchmarks({
+      quick: true,
+      sizes: { ingest: 40, latency: 20, store: [50, 200], commits: 3, codec: 200, reps: 1 },
+      progress: () => {},
+    });
+    expect(result.table).toMatch(/^\| figure \| bot \| baseline \| ratio \| target \| met\? \|/);
+    for (const section of ['1. Ingest', '2. Latency', '3. Store', '4. Codec']) expect(result.table).toContain(section);
+    for (const s of ['Ingest', 'Latency', 'Store', 'Codec'] as const) {
+      expect(result.rows.filter((r) => r.section === s).length).toBeGreaterThan(0);
+    }
+    for (const row of result.rows) {
+      expect(row.bot, row.figure).toBeGreaterThan(0);
+      expect(row.baseline, row.figure).toBeGreaterThan(0);
+      expect(Number.isFinite(row.bot) && Number.isFinite(row.baseline)).toBe(true);
+    }
+  }, 30_000);
+});
