@@ -4,9 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runBenchmarks } from '../../bench/run.js';
-import { prosodyAvailable } from '../harness/prosody.js';
 
-describe.skipIf(!prosodyAvailable())('bench harness (smoke)', () => {
+describe('bench harness (smoke)', () => {
   it('prints the four sections with positive figures', async () => {
     const result = await runBenchmarks({
       quick: true,
