@@ -54,27 +54,24 @@ export function receiveReport(store: IncidentStore, arrival: Arrival): ReportOut
 
 /** A request for assistance arrived: kept with its expected action, on a new incident if it is unknown. */
 export function receiveRequest(store: IncidentStore, arrival: Arrival): ReportOutcome {
-  const at = arrival.at ?? new Date().toISOString();
-  const known = store.get(incidentKey(arrival.incident));
-  const stored = known ?? addIncident(store, arrival, at);
-  if (known) {
-    rememberPeer(known, arrival.from);
-    keepVersion(known, arrival, at);
-  }
-  const expectation = arrival.incident.expectation;
-  stored.requests.push({
-    at,
-    from: arrival.from,
-    ...(expectation ? { action: expectation.action } : {}),
-    texts: expectation?.texts ?? [],
+  return attach(store, arrival, (stored, at) => {
+    const expectation = arrival.incident.expectation;
+    stored.requests.push({ at, from: arrival.from, ...(expectation ? { action: expectation.action } : {}), texts: expectation?.texts ?? [] });
+    stored.timeline.push({ at, who: arrival.from, action: 'requested assistance', ...(expectation ? { text: expectation.action } : {}) });
   });
-  stored.timeline.push({ at, who: arrival.from, action: 'requested assistance', ...(expectation ? { text: expectation.action } : {}) });
-  stored.updatedAt = at;
-  return { change: known ? 'updated' : 'new', stored };
 }
 
 /** A response to a request for assistance arrived: attached to the incident it answers. */
 export function receiveResponse(store: IncidentStore, arrival: Arrival): ReportOutcome {
+  return attach(store, arrival, (stored, at) => {
+    stored.responses.push({ at, from: arrival.from, history: arrival.incident.history, texts: arrival.incident.texts });
+    const summary = arrival.incident.history.map((h) => h.texts[0]?.text ?? h.action).join('; ');
+    stored.timeline.push({ at, who: arrival.from, action: 'responded', ...(summary ? { text: summary } : {}) });
+  });
+}
+
+/** Requests and responses hang off the incident they are about, which is created when it is not known yet. */
+function attach(store: IncidentStore, arrival: Arrival, record: (stored: StoredIncident, at: string) => void): ReportOutcome {
   const at = arrival.at ?? new Date().toISOString();
   const known = store.get(incidentKey(arrival.incident));
   const stored = known ?? addIncident(store, arrival, at);
@@ -82,9 +79,7 @@ export function receiveResponse(store: IncidentStore, arrival: Arrival): ReportO
     rememberPeer(known, arrival.from);
     keepVersion(known, arrival, at);
   }
-  stored.responses.push({ at, from: arrival.from, history: arrival.incident.history, texts: arrival.incident.texts });
-  const summary = arrival.incident.history.map((h) => h.texts[0]?.text ?? h.action).join('; ');
-  stored.timeline.push({ at, who: arrival.from, action: 'responded', ...(summary ? { text: summary } : {}) });
+  record(stored, at);
   stored.updatedAt = at;
   return { change: known ? 'updated' : 'new', stored };
 }

@@ -14,6 +14,7 @@ import { emptyIncident, type Incident, type IodefKind } from '../../src/protocol
 import { encodeIodef, INCIDENT_NS } from '../../src/protocol/iodef.js';
 import { encodeLegacy } from '../../src/protocol/legacy.js';
 import { nextStanza, startProsody, type Client, type Prosody } from '../harness/prosody.js';
+import { sampleIncident } from '../harness/peers.js';
 import { botConfig, observeRoom, type RoomObserver } from '../harness/room.js';
 
 const HOME = 'home.localhost';
@@ -31,20 +32,7 @@ let operators: RoomObserver;
 let botJid: string;
 let config: ReturnType<typeof botConfig>;
 
-function incident(overrides: Partial<Incident> = {}): Incident {
-  return {
-    ...emptyIncident(randomUUID().toUpperCase()),
-    site: PEER,
-    admins: [`admin@${PEER}`],
-    category: 'muc',
-    types: ['presence'],
-    severity: 2,
-    sources: [{ addresses: [{ kind: 'jid', value: 'spammer@abuse.lit' }], counters: [], roles: [] }],
-    texts: [{ lang: 'en', text: 'MUC flood from abuse.lit' }],
-    times: { begin: '2026-11-27T10:00:00Z', end: null, report: '2026-11-27T10:05:00Z' },
-    ...overrides,
-  };
-}
+const incident = (overrides: Partial<Incident> = {}): Incident => sampleIncident(PEER, overrides);
 
 async function sendIodef(from: Client, kind: IodefKind, inc: Incident, type: 'get' | 'set' = kind === 'report' || kind === 'response' ? 'set' : 'get') {
   return from.iqCaller.request(xml('iq', { type, to: botJid }, encodeIodef(kind, inc)), 10_000);
