@@ -32,7 +32,8 @@ export interface ReportOutcome {
 }
 
 /** A report (IODEF `<report/>` or a legacy `<incident/>`) arrived. */
-export function receiveReport(store: IncidentStore, arrival: Arrival): ReportOutcome {
+export function receiveReport(store: IncidentStore, incoming: Arrival): ReportOutcome {
+  const arrival = detached(incoming);
   const at = arrival.at ?? new Date().toISOString();
   const known = store.get(incidentKey(arrival.incident));
   if (!known) return { change: 'new', stored: addIncident(store, arrival, at) };
@@ -71,7 +72,8 @@ export function receiveResponse(store: IncidentStore, arrival: Arrival): ReportO
 }
 
 /** Requests and responses hang off the incident they are about, which is created when it is not known yet. */
-function attach(store: IncidentStore, arrival: Arrival, record: (stored: StoredIncident, at: string) => void): ReportOutcome {
+function attach(store: IncidentStore, incoming: Arrival, record: (stored: StoredIncident, at: string) => void): ReportOutcome {
+  const arrival = detached(incoming);
   const at = arrival.at ?? new Date().toISOString();
   const known = store.get(incidentKey(arrival.incident));
   const stored = known ?? addIncident(store, arrival, at);
@@ -87,6 +89,15 @@ function attach(store: IncidentStore, arrival: Arrival, record: (stored: StoredI
 /** An inquiry names an incident by (site, id): the stored incident, if we know it. */
 export function findForInquiry(store: IncidentStore, query: Pick<Incident, 'id' | 'site'>): StoredIncident | undefined {
   return store.get(incidentKey(query));
+}
+
+/**
+ * A copy whose strings are fresh: values decoded from a stanza are V8 slices of the whole stanza (or stream
+ * chunk) text, and keeping one such slice in the store keeps the entire original text alive — a hostile peer
+ * sending giant texts would grow memory far beyond what is stored.
+ */
+function detached(arrival: Arrival): Arrival {
+  return { ...arrival, incident: JSON.parse(JSON.stringify(arrival.incident)) as Incident };
 }
 
 function addIncident(store: IncidentStore, arrival: Arrival, at: string): StoredIncident {
