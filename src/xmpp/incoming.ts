@@ -42,20 +42,9 @@ interface IqContext {
   element: Element;
 }
 
-/** Per-sender limiter, created once per bot (kept in a WeakMap so the deps object stays plain data). */
-const limiters = new WeakMap<Config, SenderRateLimiter>();
-function limiterFor(config: Config): SenderRateLimiter {
-  let limiter = limiters.get(config);
-  if (!limiter) {
-    limiter = new SenderRateLimiter({ perMinute: config.limits.reportsPerMinute, burst: config.limits.burst });
-    limiters.set(config, limiter);
-  }
-  return limiter;
-}
-
 /** Refusals that protect the bot during a flood, checked before anything is decoded or stored. */
-function refuseEarly(deps: IncomingDeps, from: string, payload: Element): { kind: 'rate' | 'size'; text: string } | undefined {
-  if (!limiterFor(deps.config).take(bareJid(from))) {
+function refuseEarly(deps: RouteDeps, from: string, payload: Element): { kind: 'rate' | 'size'; text: string } | undefined {
+  if (!deps.limiter.take(bareJid(from))) {
     deps.count('rejected-rate-limit');
     return { kind: 'rate', text: `too many reports from ${bareJid(from)}: at most ${deps.config.limits.reportsPerMinute} a minute; retry later` };
   }
@@ -67,7 +56,14 @@ function refuseEarly(deps: IncomingDeps, from: string, payload: Element): { kind
   return undefined;
 }
 
-export function routeIncoming(deps: IncomingDeps): void {
+/** The routes' own state on top of what the bot hands in: one per-sender rate limiter per bot. */
+interface RouteDeps extends IncomingDeps {
+  limiter: SenderRateLimiter;
+}
+
+export function routeIncoming(incoming: IncomingDeps): void {
+  const limits = incoming.config.limits;
+  const deps: RouteDeps = { ...incoming, limiter: new SenderRateLimiter({ perMinute: limits.reportsPerMinute, burst: limits.burst }) };
   const { xmpp } = deps;
   for (const name of ['report', 'response'] as const) {
     xmpp.iqCallee.set(INCIDENT_NS, name, (ctx: IqContext) => onIodef(deps, ctx));
@@ -88,7 +84,7 @@ export function routeIncoming(deps: IncomingDeps): void {
   });
 }
 
-async function onIodef(deps: IncomingDeps, ctx: IqContext): Promise<Element | true> {
+async function onIodef(deps: RouteDeps, ctx: IqContext): Promise<Element | true> {
   const from = senderOf(ctx.stanza, deps.config);
   try {
     const early = refuseEarly(deps, from, ctx.element);
@@ -152,7 +148,7 @@ async function sendReportTo(deps: IncidentDepsLike, to: string, stored: StoredIn
   }
 }
 
-async function onLegacy(deps: IncomingDeps, stanza: Element, payload: Element): Promise<void> {
+async function onLegacy(deps: RouteDeps, stanza: Element, payload: Element): Promise<void> {
   const from = senderOf(stanza, deps.config);
   const early = refuseEarly(deps, from, payload);
   if (early) {
