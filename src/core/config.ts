@@ -2,6 +2,7 @@
  * bot.config.json: schema, defaults and loading. Validation is declarative (zod) so every error can name the
  * exact key that is wrong; the caller turns a ConfigError into exit code 2.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -45,7 +46,22 @@ export const configSchema = z.strictObject({
      * every incident would cross the network in the clear (XEP-0268 §Security). Logged loudly when used.
      */
     allowPlaintext: z.boolean().default(false),
-  }),
+    /** TLS toward the server. The certificate must be valid for `domain` and signed by a trusted CA. */
+    tls: z
+      .strictObject({
+        /**
+         * A PEM file of CA certificates trusted in addition to Node's public roots (a private CA or a self-signed
+         * server certificate). Relative to the config file's folder; checked when the config is loaded.
+         */
+        caFile: z.string().min(1, 'must not be empty').optional(),
+      })
+      .optional(),
+  })
+    .refine((x) => !(x.tls?.caFile && /^wss?:/.test(x.service)), {
+      // Node's WebSocket takes no TLS options; NODE_EXTRA_CA_CERTS is read at start-up and covers it.
+      message: 'applies to xmpp:// and xmpps:// services only; for wss:// start the bot with NODE_EXTRA_CA_CERTS=FILE',
+      path: ['tls', 'caFile'],
+    }),
   nick: z.string().min(1).max(64).default('incident-bot'),
   rooms: z.strictObject({
     default: roomJid,
@@ -97,7 +113,7 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Reads, parses and validates a config file; relative storage paths are resolved against the file's folder. */
+/** Reads, parses and validates a config file; relative paths (storage, CA file) are resolved against the file's folder. */
 export function loadConfig(file: string, opts: LoadOptions = {}): Config {
   let text: string;
   try {
@@ -112,8 +128,36 @@ export function loadConfig(file: string, opts: LoadOptions = {}): Config {
     throw new ConfigError(file, [`not valid JSON: ${(err as Error).message}`]);
   }
   const config = parseConfig(raw, file, opts.env ?? process.env);
-  config.storage.path = resolve(dirname(resolve(file)), config.storage.path);
+  const folder = dirname(resolve(file));
+  config.storage.path = resolve(folder, config.storage.path);
+  if (config.xmpp.tls?.caFile) {
+    config.xmpp.tls.caFile = resolve(folder, config.xmpp.tls.caFile);
+    const problem = checkCaFile(config.xmpp.tls.caFile);
+    if (problem) throw new ConfigError(file, [`xmpp.tls.caFile: ${problem}`]);
+  }
   return config;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/** Why `path` cannot serve as a CA file (unreadable, no PEM certificate, a broken one), or undefined when it can. */
+export function checkCaFile(path: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return `cannot read ${path}: ${(err as Error).message}`;
+  }
+  const blocks = text.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) return `${path} holds no PEM certificate (a "-----BEGIN CERTIFICATE-----" block)`;
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      return `certificate ${i + 1} in ${path} cannot be parsed: ${(err as Error).message}`;
+    }
+  }
+  return undefined;
 }
 
 /** Validates an already-parsed config object. */

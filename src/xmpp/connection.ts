@@ -7,6 +7,7 @@
 import { client as createClient, type Client, type Options as ClientOptions } from '@xmpp/client';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
+import { applyTlsPolicy, extraTrust } from './tls.js';
 
 export type { Client };
 
@@ -54,8 +55,25 @@ export function createConnection(config: Config, log: Logger): Client {
     // SCRAM in pure JS costs ~1.3 s per login against Prosody's defaults; on loopback PLAIN costs milliseconds.
     credentials: chooseMechanism as unknown as ClientOptions['credentials'],
   });
+  applyTlsPolicy(xmpp, domain, trustedCas(config));
   installBackoff(xmpp, log);
+  xmpp.on('online', () => {
+    // @xmpp/tls's socket wraps Node's TLSSocket as `.socket`; a plain TCP socket has none.
+    const tlsSocket = (xmpp.socket as { socket?: { getProtocol?: () => string | null } } | null)?.socket;
+    log.info({ service, encrypted: xmpp.isSecure(), tls: tlsSocket?.getProtocol?.() ?? undefined }, 'logged in');
+  });
   return xmpp;
+}
+
+/** The extra CAs of `xmpp.tls.caFile` (loadConfig has checked the file; this catches a file changed since). */
+function trustedCas(config: Config) {
+  const caFile = config.xmpp.tls?.caFile;
+  if (!caFile) return undefined;
+  try {
+    return extraTrust(caFile);
+  } catch (err) {
+    throw new StartupError(`xmpp.tls.caFile: cannot use ${caFile} as CA certificates: ${(err as Error).message}`);
+  }
 }
 
 /** Grows the library's fixed reconnect delay exponentially while the server stays away; resets once online. */
@@ -96,11 +114,29 @@ function describeStartError(err: unknown, config: Config): string {
   if (e.name === 'SASLError' || e.condition === 'not-authorized') {
     return `login refused for ${who}: wrong username or password (${e.condition ?? e.message})`;
   }
-  if (typeof e.code === 'string' && /CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_VERIFY/.test(e.code)) {
-    return `the TLS certificate of ${config.xmpp.service} is not valid for ${config.xmpp.domain}: ${e.code} (${e.message ?? ''}). For a private CA, start the bot with NODE_EXTRA_CA_CERTS=/path/to/ca.pem`;
-  }
+  const tlsProblem = describeCertificateError(e, config);
+  if (tlsProblem) return tlsProblem;
   if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || e.code === 'ETIMEDOUT') {
     return `cannot reach the XMPP server at ${config.xmpp.service}: ${e.code}`;
   }
   return `cannot connect to ${config.xmpp.service} as ${who}: ${e.message ?? String(err)}`;
+}
+
+/** A readable reason for a refused server certificate (Node's TLS error codes), or undefined for other errors. */
+function describeCertificateError(e: { code?: string; message?: string; reason?: string }, config: Config): string | undefined {
+  const code = e.code;
+  if (typeof code !== 'string' || !/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) return undefined;
+  const { service, domain } = config.xmpp;
+  const prefix = `refusing the TLS certificate of ${service}, the password was not sent`;
+  const detail = `${code}: ${e.reason ?? e.message ?? ''}`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `${prefix}: it is not issued for the XMPP domain ${domain} (${detail}). The server must present a certificate for ${domain}`;
+  }
+  if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) {
+    const caFile = config.xmpp.tls?.caFile;
+    return caFile
+      ? `${prefix}: it is signed by neither a public CA nor a CA of xmpp.tls.caFile (${detail}). Check that ${caFile} holds the certificate of the CA that signed the server's (or the server's own, if self-signed)`
+      : `${prefix}: it is signed by no CA the bot trusts (${detail}). For a private CA or a self-signed certificate, set xmpp.tls.caFile to its certificate (PEM)`;
+  }
+  return `${prefix}: ${detail}`;
 }

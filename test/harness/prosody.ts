@@ -10,8 +10,9 @@
  * ```
  *
  * Everything lives in a temp dir (config, data, logs, pidfile); nothing under /etc/prosody or /var is used.
- * The server listens for c2s only, on a free loopback port, without TLS; s2s is off: VirtualHosts on one server
- * route to each other internally, so two VirtualHosts stand in for two server deployments.
+ * The server listens for c2s only, on a free loopback port, without TLS (unless `tls`, see {@link HarnessTls});
+ * s2s is off: VirtualHosts on one server route to each other internally, so two VirtualHosts stand in for two
+ * server deployments.
  * Clients log in with SASL PLAIN (milliseconds). MUC rooms stay locked until their owner configures them
  * (Prosody's default), unless `mucRoomLocking: false`.
  *
@@ -42,10 +43,27 @@ export interface ProsodyOptions {
   /** Prosody's `muc_room_locking`. Default true (Prosody's own default): a new room refuses other occupants
    * (item-not-found) until its owner submits the configuration form, as on a real deployment. */
   mucRoomLocking?: boolean;
-  /** Only cleartext (loopback) for now; the option exists so that a TLS mode can be added later. */
-  tls?: false;
+  /** STARTTLS, required, on some hosts, with a certificate made for the run (see {@link HarnessTls}). Default false. */
+  tls?: false | HarnessTls;
   /** Milliseconds to wait for the server to listen. Default 10,000. */
   startTimeoutMs?: number;
+}
+
+/**
+ * TLS for the harness server: openssl makes a throwaway CA and a server certificate it signs (EC P-256, valid two
+ * days) in `<dir>/tls/`, and the `hosts` offer STARTTLS and require it (`c2s_require_encryption`: no SASL mechanism is
+ * offered before TLS). The other hosts stay cleartext.
+ *
+ * Harness clients (`prosody.client()`) trust only public CAs, so they cannot log in to a TLS host: give them
+ * accounts on a cleartext host (rooms and stanzas cross between the hosts as usual).
+ */
+export interface HarnessTls {
+  /** VirtualHosts with TLS required. Default: all of them. */
+  hosts?: string[];
+  /** DNS names the server certificate is issued for. Default: the TLS hosts. A test of a mismatch names others. */
+  certNames?: string[];
+  /** Also listen for direct TLS (`xmpps://`, XEP-0368) on a second free port: `Prosody.directTlsService`. */
+  directTls?: boolean;
 }
 
 export interface Prosody {
@@ -56,6 +74,10 @@ export interface Prosody {
   /** The temp dir: prosody.cfg.lua, data/, prosody.log, stdout.log. */
   dir: string;
   hosts: string[];
+  /** With `tls`: the PEM file of the CA that signed the server certificate (in `dir`). */
+  caFile?: string;
+  /** With `tls.directTls`: 'xmpps://127.0.0.1:PORT2'. */
+  directTlsService?: string;
   /** 'conference.' + host. */
   mucOf(host: string): string;
   /** Creates an account with `prosodyctl register` (~60 ms; the username is nodeprepped, i.e. lower-cased).
@@ -91,11 +113,13 @@ function onPath(cmd: string): boolean {
 const STOP_GRACE_MS = 3_000;
 
 export async function startProsody(opts: ProsodyOptions = {}): Promise<Prosody> {
-  if (opts.tls !== undefined && opts.tls !== false) throw new Error('startProsody: only tls: false is supported');
   const hosts = opts.hosts ?? ['home.localhost', 'peer.localhost'];
   if (hosts.length === 0) throw new Error('startProsody: at least one host is needed');
   for (const h of hosts) {
     if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(h)) throw new Error(`startProsody: not a plain host name: ${h}`);
+  }
+  for (const h of opts.tls ? (opts.tls.hosts ?? []) : []) {
+    if (!hosts.includes(h)) throw new Error(`startProsody: tls host ${h} is not one of ${hosts.join(', ')}`);
   }
   if (!prosodyAvailable()) {
     throw new Error('startProsody: prosody/prosodyctl not on PATH (Debian/Ubuntu: apt-get install prosody)');
@@ -107,6 +131,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<Prosody> 
   try {
     await mkdir(join(dir, 'data'));
     await mkdir(join(dir, 'certs'));
+    if (opts.tls) await server.makeCertificates(opts.tls);
     await server.startOnFreePort(opts.startTimeoutMs ?? 10_000);
   } catch (err) {
     await server.stop({ keepDir: !!process.env.HARNESS_DEBUG });
@@ -123,6 +148,8 @@ process.on('exit', () => {
 
 class Server {
   port = 0;
+  /** Direct TLS c2s port, 0 when not asked for. */
+  directTlsPort = 0;
   readonly config: string;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -130,6 +157,7 @@ class Server {
   private readonly clients = new Set<Client>();
   private stopping: Promise<void> | undefined;
   private logStart = 0;
+  private tls: { hosts: string[]; certificate: string; key: string; caFile: string } | undefined;
 
   constructor(
     readonly dir: string,
@@ -146,6 +174,8 @@ class Server {
       service,
       dir: this.dir,
       hosts: [...this.hosts],
+      ...(this.tls ? { caFile: this.tls.caFile } : {}),
+      ...(this.directTlsPort ? { directTlsService: `xmpps://127.0.0.1:${this.directTlsPort}` } : {}),
       mucOf: (host) => `conference.${host}`,
       register: (username, host, password) => this.register(username, host, password),
       client: async (o) => {
@@ -164,6 +194,7 @@ class Server {
     // "Failed to open server port" and keeps running without c2s, so look for that and try another port.
     for (let attempt = 1; ; attempt++) {
       this.port = await freePort();
+      if (this.opts.tls && this.opts.tls.directTls) this.directTlsPort = await freePort();
       await writeFile(this.config, this.configText());
       try {
         await this.spawnAndWait(timeoutMs);
@@ -173,6 +204,12 @@ class Server {
         await this.killServer();
       }
     }
+  }
+
+  async makeCertificates(opts: HarnessTls): Promise<void> {
+    const hosts = opts.hosts ?? this.hosts;
+    const certs = await makeCertificates(join(this.dir, 'tls'), opts.certNames ?? hosts);
+    this.tls = { hosts, ...certs };
   }
 
   private configText(): string {
@@ -188,7 +225,7 @@ class Server {
       'interfaces = { "127.0.0.1" }',
       'local_interfaces = { "127.0.0.1" }',
       `c2s_ports = { ${this.port} }`,
-      'c2s_direct_tls_ports = {}',
+      ...this.directTlsLines(),
       'legacy_ssl_ports = {}',
       's2s_ports = {}',
       'component_ports = {}',
@@ -203,12 +240,31 @@ class Server {
       'allow_unencrypted_plain_auth = true',
       `muc_room_locking = ${(this.opts.mucRoomLocking ?? true) ? 'true' : 'false'}`,
       '',
-      ...this.hosts.map((h) => `VirtualHost ${lua(h)}`),
+      ...this.hosts.flatMap((h) => [`VirtualHost ${lua(h)}`, ...this.hostTlsLines(h)]),
       '',
       ...(muc ? this.hosts.map((h) => `Component ${lua(`conference.${h}`)} "muc"`) : []),
       '',
     ];
     return lines.join('\n');
+  }
+
+  /** The direct TLS listener: its port and the certificate it presents (the same as STARTTLS's). */
+  private directTlsLines(): string[] {
+    if (!this.directTlsPort || !this.tls) return ['c2s_direct_tls_ports = {}'];
+    return [
+      `c2s_direct_tls_ports = { ${this.directTlsPort} }`,
+      `c2s_direct_tls_ssl = { certificate = ${lua(this.tls.certificate)}, key = ${lua(this.tls.key)} }`,
+    ];
+  }
+
+  /** Under a VirtualHost with TLS: mod_tls, encryption required, the run's certificate. */
+  private hostTlsLines(host: string): string[] {
+    if (!this.tls?.hosts.includes(host)) return [];
+    return [
+      '  modules_enabled = { "tls" }',
+      '  c2s_require_encryption = true',
+      `  ssl = { certificate = ${lua(this.tls.certificate)}, key = ${lua(this.tls.key)} }`,
+    ];
   }
 
   private async spawnAndWait(timeoutMs: number): Promise<void> {
@@ -242,7 +298,9 @@ class Server {
       if (exitInfo) throw new Error(`prosody exited during start-up (${exitInfo})\n${await this.logTail()}`);
       const log = await this.logSinceStart();
       if (log.includes('Failed to open server port')) throw new PortInUse(`port ${this.port} taken\n${log}`);
-      if (log.includes(activated) && (await accepts(this.port))) return;
+      const direct = `Activated service 'c2s_direct_tls' on [127.0.0.1]:${this.directTlsPort}`;
+      const directReady = !this.directTlsPort || (log.includes(direct) && (await accepts(this.directTlsPort)));
+      if (log.includes(activated) && directReady && (await accepts(this.port))) return;
       if (Date.now() > deadline) {
         await this.killServer();
         throw new Error(`prosody did not listen on 127.0.0.1:${this.port} within ${timeoutMs} ms\n${await this.logTail()}`);
@@ -346,6 +404,36 @@ function startWatchdog(pid: number | undefined, dir: string): ChildProcess | und
   dog.unref();
   (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   return dog;
+}
+
+/**
+ * A CA and a server certificate for `names` signed by it, made with openssl in `dir` (~20 ms: EC keys). The CA has
+ * `CA:TRUE` and keyCertSign (OpenSSL 3 refuses a chain without them); the server certificate carries the names as
+ * subjectAltName DNS entries, which is what TLS clients check.
+ */
+async function makeCertificates(dir: string, names: string[]): Promise<{ certificate: string; key: string; caFile: string }> {
+  await mkdir(dir, { recursive: true });
+  const at = (name: string) => join(dir, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const openssl = async (args: string[]) => {
+    try {
+      await execFileP('openssl', args, { cwd: dir, timeout: 10_000 });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`openssl ${args[0]} failed: ${e.message}\n${e.stderr ?? ''}`);
+    }
+  };
+  await openssl(['req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '2', '-subj', '/CN=incident-bot test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await openssl(['req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', `/CN=${names[0] ?? 'localhost'}`]);
+  await writeFile(
+    at('server.ext'),
+    [`subjectAltName = ${names.map((n) => `DNS:${n}`).join(', ')}`, 'basicConstraints = CA:FALSE',
+      'keyUsage = critical, digitalSignature', 'extendedKeyUsage = serverAuth', ''].join('\n'),
+  );
+  await openssl(['x509', '-req', '-in', at('server.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-set_serial', `0x${Date.now().toString(16)}`,
+    '-days', '2', '-extfile', at('server.ext'), '-out', at('server.crt')]);
+  return { certificate: at('server.crt'), key: at('server.key'), caFile: at('ca.crt') };
 }
 
 function freePort(): Promise<number> {
