@@ -1,6 +1,7 @@
 /**
  * Child process for the start-up figure of bench/run.ts: opens a store file in a fresh process and prints one JSON
- * line. `store` mode: IncidentStore.open time and RSS before/after; `json` mode: the floor (readFile + JSON.parse).
+ * line. `store` mode: IncidentStore.open time and RSS before/after; `json` mode: the floor (readFile + JSON.parse of
+ * the store's checkpoint, the index that open has to read).
  */
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -18,8 +19,8 @@ if (mode === 'store') {
   const store = await IncidentStore.open(path);
   size = store.size;
 } else {
-  const data = JSON.parse(await readFile(path, 'utf8')) as { incidents: unknown[] };
-  size = data.incidents.length;
+  const data = JSON.parse(await readFile(path, 'utf8')) as { index: unknown[] };
+  size = data.index.length;
 }
 const ms = performance.now() - t0;
 const rssAfter = process.memoryUsage().rss;

@@ -24,12 +24,17 @@ export default defineCommand({
     if (ctx.args.length > 1) throw new UsageError('give at most one filter');
     const filter = (ctx.args[0] ?? 'open').toLowerCase() as ListFilter;
     if (!FILTERS.includes(filter)) throw new UsageError(`unknown filter '${ctx.args[0]}'`);
-    const matching = ctx.services.store.list().filter((s) => matchesFilter(s.state, filter));
+    const store = ctx.services.store;
+    // Filtered on the in-memory index; only the incidents shown are loaded.
+    const matching = store.summaries().filter((s) => matchesFilter(s.state, filter));
     if (matching.length === 0) {
       ctx.reply(NONE[filter]);
       return;
     }
-    const lines = matching.slice(0, LIST_LIMIT).map(listLine);
+    const lines = matching.slice(0, LIST_LIMIT).flatMap((s) => {
+      const stored = store.getByNumber(s.number);
+      return stored ? [listLine(stored)] : [];
+    });
     const more = matching.length - LIST_LIMIT;
     if (more > 0) {
       const p = prefixOf(ctx.where);

@@ -39,7 +39,10 @@ export default defineCommand({
   run(ctx) {
     const query = ctx.rest.trim().toLowerCase();
     if (!query) throw new UsageError('say what to look for');
-    const hits = ctx.services.store.list().filter((s) => haystack(s).some((h) => h.toLowerCase().includes(query)));
+    const hits: StoredIncident[] = [];
+    for (const stored of ctx.services.store.all()) {
+      if (haystack(stored).some((h) => h.toLowerCase().includes(query))) hits.push(stored);
+    }
     if (hits.length === 0) {
       ctx.reply(`No incident matches '${oneLine(ctx.rest, 100)}'.`);
       return;

@@ -9,7 +9,7 @@ export default defineCommand({
   where: 'dm',
   run(ctx) {
     if (ctx.args.length) throw new UsageError('stats takes no arguments');
-    const all = ctx.services.store.list();
+    const all = ctx.services.store.summaries();
     const byState = { open: 0, acked: 0, resolved: 0 };
     const byDomain = new Map<string, number>();
     let trusted = 0;

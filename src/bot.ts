@@ -73,8 +73,6 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   const announce = (outcome: ReportOutcome, kind: IodefKind | 'legacy') => {
     void announceOutcome({ config, rooms, announcer, log }, outcome, kind);
   };
-  routeIncoming({ xmpp, config, store, log, announce, count });
-
   const delivery = new Delivery(
     xmpp,
     store,
@@ -87,6 +85,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     log,
     (entry, outcome) => reportDelivery({ xmpp, config, announcer, count }, entry, outcome),
   );
+  routeIncoming({ xmpp, config, store, log, announce, count, kickDelivery: () => delivery.kick() });
   const selfJid = `${config.xmpp.username}@${config.xmpp.domain}/${config.xmpp.resource}`;
   const services = createServices({
     config,
@@ -120,7 +119,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       delivery.stop();
       xmpp.reconnect.stop();
       await rooms.leaveAll();
-      await store.flush();
+      await store.close();
       await xmpp.stop().catch(() => undefined);
     },
   };

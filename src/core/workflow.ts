@@ -1,6 +1,6 @@
 /**
- * What happens to an incident when something about it arrives from a peer. Pure decisions on the store; the
- * caller commits the store and then acknowledges, announces and sends.
+ * What happens to an incident when something about it arrives from a peer. Decisions on the store (each change
+ * is `save()`d); the caller commits the store and then acknowledges, announces and sends.
  */
 import type { Incident, IodefKind } from '../protocol/incident.js';
 import { bareJid } from '../protocol/validate.js';
@@ -42,6 +42,7 @@ export function receiveReport(store: IncidentStore, incoming: Arrival): ReportOu
 
   rememberPeer(known, arrival.from);
   keepVersion(known, arrival, at);
+  store.save(known);
   if (!arrival.trusted && bareJid(arrival.from) !== bareJid(known.from)) {
     known.timeline.push({ at, who: arrival.from, action: 'untrusted update not applied' });
     return { change: 'untrusted-update', stored: known };
@@ -83,6 +84,7 @@ function attach(store: IncidentStore, incoming: Arrival, record: (stored: Stored
   }
   record(stored, at);
   stored.updatedAt = at;
+  store.save(stored);
   return { change: known ? 'updated' : 'new', stored };
 }
 

@@ -23,10 +23,17 @@ export function resolveRef(store: IncidentStore, token: string): RefLookup {
   const prefix = token.toLowerCase();
   const exact = store.get(prefix);
   if (exact) return { ok: true, stored: exact };
-  const matches = store.list().filter((s) => s.incident.id.toLowerCase().startsWith(prefix));
-  if (matches.length === 1) return { ok: true, stored: matches[0]! };
+  const matches = store.summaries().filter((s) => idOfKey(s.key).toLowerCase().startsWith(prefix));
+  const only = matches.length === 1 ? store.getByNumber(matches[0]!.number) : undefined;
+  if (only) return { ok: true, stored: only };
   if (matches.length === 0) return { ok: false, message: `no incident with id ${token}` };
   return { ok: false, message: `${token} is ambiguous: ${matches.map((m) => `#${m.number}`).join(', ')}` };
+}
+
+/** The incident id inside a store key (`uuid`, or `site/id` for ids that are not UUIDs: see incidentKey). */
+export function idOfKey(key: string): string {
+  const slash = key.indexOf('/');
+  return slash === -1 ? key : key.slice(slash + 1);
 }
 
 /** Splits `key=value` options (ip=, jid=, src=, loc=) from the other tokens, in order. */

@@ -2,10 +2,10 @@
  * The bot's implementation of TriageServices: turns a triage decision into durable state and owed stanzas.
  * command → workflow → revision → outbox (committed together) → delivery.
  */
-import { randomUUID } from 'node:crypto';
 import type { Config } from '../core/config.js';
 import { formatFor, reportPayload, revisionRecipients } from '../core/revisions.js';
-import type { IncidentStore, OutboxEntry, StoredIncident } from '../core/store.js';
+import { outboxEntry, type OwedStanza } from '../core/outbox.js';
+import type { IncidentStore, StoredIncident } from '../core/store.js';
 import { emptyIncident, type Incident } from '../protocol/incident.js';
 import { encodeIodef } from '../protocol/iodef.js';
 import { domainOf } from '../protocol/validate.js';
@@ -28,10 +28,7 @@ export function createServices(deps: ServiceDeps): TriageServices {
   const { config, store } = deps;
   const now = () => new Date().toISOString();
 
-  const owe = (entry: Omit<OutboxEntry, 'id' | 'createdAt' | 'attempts' | 'nextAttemptAt'>) => {
-    const at = now();
-    store.enqueue({ ...entry, id: randomUUID(), createdAt: at, attempts: 0, nextAttemptAt: at });
-  };
+  const owe = (owed: OwedStanza) => store.enqueue(outboxEntry(owed, now()));
 
   const oweReport = (stored: StoredIncident, to: string, purpose: string, payload: Element) => {
     const format = formatFor(to, stored, config.peers);
@@ -55,6 +52,7 @@ export function createServices(deps: ServiceDeps): TriageServices {
     commands: deps.commands,
 
     async revise(stored, purpose) {
+      store.save(stored);
       const recipients = revisionRecipients(stored, config);
       for (const r of recipients) oweReport(stored, r.jid, `revision (${purpose})`, reportPayload(stored.incident, r.format));
       await store.commit();
@@ -67,6 +65,7 @@ export function createServices(deps: ServiceDeps): TriageServices {
       oweReport(stored, peerJid, 'forward', reportPayload(stored.incident, format));
       remember(stored, peerJid);
       stored.timeline.push({ at: now(), who: by, action: 'forwarded', text: `to ${peerJid} (${format})` });
+      store.save(stored);
       await store.commit();
       deps.kickDelivery();
     },
@@ -117,6 +116,7 @@ export function createServices(deps: ServiceDeps): TriageServices {
       });
       remember(stored, peerJid);
       stored.timeline.push({ at: now(), who: by, action: 'requested assistance', text: `${action} from ${peerJid}` });
+      store.save(stored);
       await store.commit();
       deps.kickDelivery();
     },

@@ -117,6 +117,7 @@ export class Delivery {
       entry.lastError = e.condition ?? e.message ?? String(err);
       const delay = Math.min(this.policy.retryMinMs * 2 ** (entry.attempts - 1), this.policy.retryMaxMs);
       entry.nextAttemptAt = new Date(Date.now() + delay).toISOString();
+      this.store.saveOutbox(entry);
       this.log.info({ to: entry.to, purpose: entry.purpose, attempts: entry.attempts, err: entry.lastError }, 'delivery will be retried');
       await this.store.commit().catch(() => undefined);
       this.kickLater(delay);

@@ -5,7 +5,8 @@
 import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
-import type { IncidentStore, StoredIncident } from '../core/store.js';
+import { outboxEntry } from '../core/outbox.js';
+import type { IncidentStore } from '../core/store.js';
 import { decideTrust, type TrustDecision } from '../core/trust.js';
 import {
   findForInquiry,
@@ -23,7 +24,6 @@ import type { Client } from './connection.js';
 import { badRequest, forbidden, internalError, itemNotFound, stanzaError } from './stanza-errors.js';
 import { checkIncidentSize, SenderRateLimiter } from '../core/limits.js';
 import { bareJid } from '../protocol/validate.js';
-import xml from '@xmpp/xml';
 
 /** What the router needs from the rest of the bot. */
 export interface IncomingDeps {
@@ -35,6 +35,8 @@ export interface IncomingDeps {
   announce(outcome: ReportOutcome, kind: IodefKind | 'legacy'): void;
   /** Counters for `stats`. */
   count(event: string): void;
+  /** Wakes the delivery loop after new outbox entries are committed. */
+  kickDelivery(): void;
 }
 
 interface IqContext {
@@ -112,7 +114,7 @@ async function onIodef(deps: RouteDeps, ctx: IqContext): Promise<Element | true>
           : `${from} is not a trusted peer of this server: report refused`,
       );
     }
-    if (kind === 'inquiry') return answerInquiry(deps, from, incident);
+    if (kind === 'inquiry') return await answerInquiry(deps, from, incident);
 
     const arrival: Arrival = { incident, from, format: 'iodef', kind, trusted: trust.trusted };
     const outcome = kind === 'request' ? receiveRequest(deps.store, arrival) : kind === 'response' ? receiveResponse(deps.store, arrival) : receiveReport(deps.store, arrival);
@@ -127,25 +129,23 @@ async function onIodef(deps: RouteDeps, ctx: IqContext): Promise<Element | true>
   }
 }
 
-function answerInquiry(deps: IncidentDepsLike, from: string, query: { id: string; site?: string }): Element | true {
+/**
+ * XEP-0268: the inquiry gets an empty result, then the report about it goes in its own IQ-set. That report is
+ * owed like any revision: through the outbox, so it is retried and survives a restart.
+ */
+async function answerInquiry(deps: IncomingDeps, from: string, query: { id: string; site?: string }): Promise<Element | true> {
   const stored = findForInquiry(deps.store, query);
   if (!stored) return itemNotFound(`no incident ${query.id}${query.site ? ` from ${query.site}` : ''} is known here`);
-  // RFC 6120: answer the inquiry first, then send the report about it in its own IQ-set.
-  setImmediate(() => void sendReportTo(deps, from, stored));
-  stored.timeline.push({ at: new Date().toISOString(), who: from, action: 'inquired' });
-  return true;
-}
-
-type IncidentDepsLike = Pick<IncomingDeps, 'xmpp' | 'store' | 'log'>;
-
-async function sendReportTo(deps: IncidentDepsLike, to: string, stored: StoredIncident): Promise<void> {
+  const at = new Date().toISOString();
   const status = stored.incident.status === 'resolved' || stored.state === 'resolved' ? 'resolved' : 'updated';
-  try {
-    const payload = encodeIodef('report', { ...stored.incident, status });
-    await deps.xmpp.iqCaller.request(xml('iq', { type: 'set', to }, payload), 30_000);
-  } catch (err) {
-    deps.log.warn({ to, number: stored.number, err: (err as Error).message }, 'inquiry answer not acknowledged');
-  }
+  const payload = encodeIodef('report', { ...stored.incident, status }).toString();
+  deps.store.enqueue(outboxEntry({ to: from, stanza: 'iq', iqType: 'set', payload, number: stored.number, purpose: 'answer to inquiry' }, at));
+  stored.timeline.push({ at, who: from, action: 'inquired' });
+  deps.store.save(stored);
+  await deps.store.commit();
+  // After the result has been handed back to the library, so the peer sees the result first.
+  setImmediate(() => deps.kickDelivery());
+  return true;
 }
 
 async function onLegacy(deps: RouteDeps, stanza: Element, payload: Element): Promise<void> {

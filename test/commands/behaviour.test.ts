@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IncidentStore, type OutboxEntry } from '../../src/core/store.js';
+import type { OutboxEntry } from '../../src/core/store.js';
+import { readStoreContents } from '../../src/core/store-reader.js';
 import { ADMIN_JID, LEGACY_PEER, NOW, PEER, ROOM, UUID1, UUID3, linesOf, makeWorld, type World } from './world.js';
 
 let w: World;
@@ -33,9 +34,9 @@ describe('ack', () => {
 
   it('is on disk once the reply is sent (revise commits)', async () => {
     await w.run('!ack #1 mine');
-    const reopened = await IncidentStore.open(w.config.storage.path);
-    expect(reopened.getByNumber(1)!.state).toBe('acked');
-    expect(reopened.getByNumber(1)!.timeline.at(-1)).toEqual({ at: NOW, who: ADMIN_JID, action: 'acknowledged', text: 'mine' });
+    const onDisk = (await readStoreContents(w.config.storage.path)).incidents.find((s) => s.number === 1)!;
+    expect(onDisk.state).toBe('acked');
+    expect(onDisk.timeline.at(-1)).toEqual({ at: NOW, who: ADMIN_JID, action: 'acknowledged', text: 'mine' });
   });
 });
 

@@ -60,7 +60,7 @@ export interface World {
   run(text: string, who?: Who, where?: 'room' | 'dm'): Promise<Ran>;
   /** Total calls that change anything (revise, forward, originate, inquire, request). */
   changes(): number;
-  close(): void;
+  close(): Promise<void>;
 }
 
 let counter = 0;
@@ -104,6 +104,7 @@ export async function makeWorld(opts: { seed?: boolean } = {}): Promise<World> {
     commands: allCommands,
     async revise(stored, purpose) {
       calls.revise.push({ number: stored.number, purpose });
+      store.save(stored);
       await store.commit();
       return [...stored.knownBy];
     },
@@ -182,7 +183,10 @@ export async function makeWorld(opts: { seed?: boolean } = {}): Promise<World> {
       return { result, replies };
     },
     changes: () => calls.revise.length + calls.forward.length + calls.originate.length + calls.inquire.length + calls.request.length,
-    close: () => rmSync(dir, { recursive: true, force: true }),
+    async close() {
+      await store.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 
   if (opts.seed !== false) seed(world);

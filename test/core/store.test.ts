@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readStoreContents } from '../../src/core/store-reader.js';
 import { IncidentStore, incidentKey, type OutboxEntry, type StoredIncident } from '../../src/core/store.js';
 import { emptyIncident } from '../../src/protocol/incident.js';
 
@@ -14,7 +15,16 @@ beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'incident-bot-store-'));
 });
 
-afterEach(() => {
+/** Every store a test opened, closed before its directory goes. */
+const opened: IncidentStore[] = [];
+async function open(file: string): Promise<IncidentStore> {
+  const store = await IncidentStore.open(file);
+  opened.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -38,25 +48,15 @@ function entry(id: string, site = 'peer.example'): Omit<StoredIncident, 'number'
   };
 }
 
-interface FileShape {
-  version: number;
-  nextNumber: number;
-  incidents: StoredIncident[];
-}
-
-function readStoreFile(file: string): FileShape {
-  return JSON.parse(readFileSync(file, 'utf8')) as FileShape;
-}
-
 describe('IncidentStore.open', () => {
   it("creates the file's directory", async () => {
     const file = path.join(dir, 'a', 'b', 'incidents.json');
-    await IncidentStore.open(file);
+    await open(file);
     expect(existsSync(path.join(dir, 'a', 'b'))).toBe(true);
   });
 
   it('a new store is empty', async () => {
-    const store = await IncidentStore.open(path.join(dir, 'incidents.json'));
+    const store = await open(path.join(dir, 'incidents.json'));
     expect(store.size).toBe(0);
     expect(store.list()).toEqual([]);
   });
@@ -92,7 +92,7 @@ describe('IncidentStore.open', () => {
 
 describe('add and commit', () => {
   it('numbers incidents #1, #2, … and indexes them by key and number', async () => {
-    const store = await IncidentStore.open(path.join(dir, 'incidents.json'));
+    const store = await open(path.join(dir, 'incidents.json'));
     const a = store.add(entry(UUID_UPPER));
     const b = store.add(entry('INC-2'));
     const c = store.add(entry('INC-3'));
@@ -108,38 +108,38 @@ describe('add and commit', () => {
 
   it('commit writes the incidents to the file', async () => {
     const file = path.join(dir, 'incidents.json');
-    const store = await IncidentStore.open(file);
+    const store = await open(file);
     store.add(entry(UUID_UPPER));
     await store.commit();
-    const data = readStoreFile(file);
-    expect(data.version).toBe(1);
+    const data = await readStoreContents(file);
     expect(data.nextNumber).toBe(2);
     expect(data.incidents).toHaveLength(1);
     expect(data.incidents[0]?.key).toBe(UUID_LOWER);
     expect(data.incidents[0]?.incident.id).toBe(UUID_UPPER);
   });
 
-  it('changes made to a stored incident go out on the next commit', async () => {
+  it('changes saved to a stored incident go out on the next commit', async () => {
     const file = path.join(dir, 'incidents.json');
-    const store = await IncidentStore.open(file);
+    const store = await open(file);
     const s = store.add(entry('INC-1'));
     await store.commit();
     s.state = 'acked';
     s.timeline.push({ at: '2024-05-01T11:00:00Z', who: 'alice@example.org', action: 'acked' });
+    store.save(s);
     await store.commit();
-    const data = readStoreFile(file);
+    const data = (await readStoreContents(file));
     expect(data.incidents[0]?.state).toBe('acked');
     expect(data.incidents[0]?.timeline).toHaveLength(2);
   });
 
   it('reopening keeps incidents and numbers, and numbering continues', async () => {
     const file = path.join(dir, 'incidents.json');
-    const first = await IncidentStore.open(file);
+    const first = await open(file);
     first.add(entry(UUID_UPPER));
     first.add(entry('INC-2'));
     await first.commit();
 
-    const second = await IncidentStore.open(file);
+    const second = await open(file);
     expect(second.size).toBe(2);
     expect(second.getByNumber(1)?.incident.id).toBe(UUID_UPPER);
     expect(second.get(UUID_LOWER)?.number).toBe(1);
@@ -148,21 +148,21 @@ describe('add and commit', () => {
     expect(third.number).toBe(3);
     await second.commit();
 
-    const again = await IncidentStore.open(file);
+    const again = await open(file);
     expect(again.list().map((s) => s.number)).toEqual([3, 2, 1]);
     expect(again.add(entry('INC-4')).number).toBe(4);
   });
 
   it('500 add+commit without awaiting in between all resolve and all reach the file', async () => {
     const file = path.join(dir, 'incidents.json');
-    const store = await IncidentStore.open(file);
+    const store = await open(file);
     const commits: Promise<void>[] = [];
     for (let n = 0; n < 500; n++) {
       store.add(entry(`INC-${n}`));
       commits.push(store.commit());
     }
     await Promise.all(commits);
-    const data = readStoreFile(file);
+    const data = (await readStoreContents(file));
     expect(data.incidents).toHaveLength(500);
     expect(data.nextNumber).toBe(501);
     expect(data.incidents.map((s) => s.number)).toEqual(Array.from({ length: 500 }, (_, k) => k + 1));
@@ -171,7 +171,7 @@ describe('add and commit', () => {
 
   it('commits made while a write is in flight are written by a later write', async () => {
     const file = path.join(dir, 'incidents.json');
-    const store = await IncidentStore.open(file);
+    const store = await open(file);
     const commits: Promise<void>[] = [];
     for (let n = 0; n < 200; n++) {
       store.add(entry(`INC-${n}`));
@@ -180,19 +180,19 @@ describe('add and commit', () => {
       if (n % 20 === 0) await new Promise((r) => setImmediate(r));
     }
     await Promise.all(commits);
-    expect(readStoreFile(file).incidents).toHaveLength(200);
+    expect((await readStoreContents(file)).incidents).toHaveLength(200);
     await store.flush();
-    expect(readStoreFile(file).nextNumber).toBe(201);
+    expect((await readStoreContents(file)).nextNumber).toBe(201);
   });
 
   it('a commit after everything settled writes again', async () => {
     const file = path.join(dir, 'incidents.json');
-    const store = await IncidentStore.open(file);
+    const store = await open(file);
     store.add(entry('INC-1'));
     await store.commit();
     store.add(entry('INC-2'));
     await store.commit();
-    expect(readStoreFile(file).incidents).toHaveLength(2);
+    expect((await readStoreContents(file)).incidents).toHaveLength(2);
   });
 });
 
@@ -215,17 +215,17 @@ describe('outbox', () => {
   it('an older store file without an outbox opens with an empty one', async () => {
     const file = path.join(dir, 'incidents.json');
     writeFileSync(file, JSON.stringify({ version: 1, nextNumber: 1, incidents: [] }));
-    const store = await IncidentStore.open(file);
+    const store = await open(file);
     expect(store.outbox).toEqual([]);
   });
 
   it('enqueued entries survive a reopen; dequeue removes exactly one', async () => {
     const file = path.join(dir, 'incidents.json');
-    const store = await IncidentStore.open(file);
+    const store = await open(file);
     store.enqueue(owed('a'));
     store.enqueue(owed('b'));
     await store.commit();
-    const reopened = await IncidentStore.open(file);
+    const reopened = await open(file);
     expect(reopened.outbox.map((e) => e.id)).toEqual(['a', 'b']);
     expect(reopened.dequeue('a')?.id).toBe('a');
     expect(reopened.dequeue('a')).toBeUndefined();

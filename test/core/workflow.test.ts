@@ -21,7 +21,8 @@ beforeEach(async () => {
   store = await IncidentStore.open(path.join(dir, 'incidents.json'));
 });
 
-afterEach(() => {
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

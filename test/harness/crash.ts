@@ -4,7 +4,8 @@
  * file is still valid JSON. Used by `scripts/crash-test.ts` (1,000 reports) and test/robustness/crash.test.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readStoreContents } from '../../src/core/store-reader.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import xml from '@xmpp/xml';
@@ -87,17 +88,11 @@ async function startBotProcess(configFile: string, timeoutMs = 30_000): Promise<
   return { child, exited, output };
 }
 
+/** Reads what is on disk without opening the store for writing (nothing is repaired before we look). */
 async function readStore(path: string): Promise<{ valid: boolean; ids: string[]; error?: string }> {
-  let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    return { valid: false, ids: [], error: (err as Error).message };
-  }
-  try {
-    const data = JSON.parse(text) as { incidents?: Array<{ incident?: { id?: string } }> };
-    if (!data || !Array.isArray(data.incidents)) return { valid: false, ids: [], error: 'no incidents array' };
-    return { valid: true, ids: data.incidents.map((s) => String(s.incident?.id ?? '')) };
+    const data = await readStoreContents(path);
+    return { valid: true, ids: data.incidents.map((s) => s.incident.id) };
   } catch (err) {
     return { valid: false, ids: [], error: (err as Error).message };
   }

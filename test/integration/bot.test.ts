@@ -2,7 +2,8 @@
  * The bot's main job, end to end on a real Prosody: two VirtualHosts stand in for two deployments
  * (home.localhost runs the bot, peer.localhost hosts the peers), each with a MUC service.
  */
-import { readFile, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { readStoreContents } from '../../src/core/store-reader.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -98,8 +99,8 @@ describe('receiving reports', () => {
     const inc = incident();
     const result = await sendIodef(trustedPeer, 'report', inc);
     expect(result).toBeDefined();
-    // The IQ result has arrived: the store file must already hold the report.
-    const onDisk = JSON.parse(await readFile(storagePath, 'utf8')) as { incidents: Array<{ incident: { id: string } }> };
+    // The IQ result has arrived: the store's files must already hold the report.
+    const onDisk = await readStoreContents(storagePath);
     expect(onDisk.incidents.map((i) => i.incident.id)).toContain(inc.id);
     const stored = bot.store.list().find((s) => s.incident.id === inc.id)!;
     const line = await operators.waitFor((b) => b.includes(`#${stored.number} NEW`));
