@@ -14,6 +14,7 @@ import { readdir, mkdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Incident } from '../protocol/incident.js';
 import { CheckpointFile, type Checkpoint, type IndexRow, type InlineStore } from './store-checkpoint.js';
+import { StoreLock } from './store-lock.js';
 import { IncidentLog, replayLog, type LogOp, type RecordSpan } from './store-log.js';
 import type { OutboxEntry, StoredIncident, TriageState } from './stored-incident.js';
 
@@ -74,6 +75,7 @@ export class IncidentStore {
   private checkpointedAt: number;
   /** Bytes of the latest committed record of every incident: the part of the log compaction keeps. */
   private liveBytes = 0;
+  private lock: StoreLock | undefined;
   private pending: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   private writing: Promise<void> | undefined;
 
@@ -94,6 +96,18 @@ export class IncidentStore {
   static async open(path: string, tuning: Partial<StoreTuning> = {}): Promise<IncidentStore> {
     const tune = { ...DEFAULT_TUNING, ...tuning };
     await mkdir(dirname(path), { recursive: true });
+    const lock = StoreLock.acquire(path);
+    try {
+      const store = await IncidentStore.openLocked(path, tune);
+      store.lock = lock;
+      return store;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private static async openLocked(path: string, tune: StoreTuning): Promise<IncidentStore> {
     let read: Awaited<ReturnType<typeof CheckpointFile.read>>;
     try {
       read = await CheckpointFile.read(path);
@@ -244,6 +258,7 @@ export class IncidentStore {
     await this.flush();
     await this.writeCheckpoint();
     await this.log.close();
+    this.lock?.release();
   }
 
   private async drain(): Promise<void> {

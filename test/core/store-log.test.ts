@@ -4,6 +4,7 @@
  * in-memory cache.
  */
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -246,5 +247,28 @@ describe('a failed write', () => {
     await store.commit();
     expect(statSync(logFile()).size).toBeGreaterThan(sizeAfterFailure);
     expect((await readStoreContents(file)).incidents.map((s) => s.incident.id)).toEqual(['INC-1', 'INC-2']);
+  });
+});
+
+describe('one writer', () => {
+  it('refuses a store locked by another live process, naming it', async () => {
+    const other = spawn('sleep', ['30']);
+    try {
+      writeFileSync(`${file}.lock`, `${other.pid}\n`);
+      await expect(IncidentStore.open(file)).rejects.toThrow(`in use by process ${other.pid}`);
+      expect(readFileSync(`${file}.lock`, 'utf8')).toBe(`${other.pid}\n`);
+    } finally {
+      other.kill();
+    }
+  });
+
+  it('takes over the lock of a process that is gone (a bot killed with -9), and releases it on close', async () => {
+    const gone = spawn('true');
+    await new Promise((resolve) => gone.on('exit', resolve));
+    writeFileSync(`${file}.lock`, `${gone.pid}\n`);
+    const store = await IncidentStore.open(file);
+    expect(readFileSync(`${file}.lock`, 'utf8')).toBe(`${process.pid}\n`);
+    await store.close();
+    expect(existsSync(`${file}.lock`)).toBe(false);
   });
 });
