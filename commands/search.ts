@@ -4,6 +4,9 @@ import { formatIp, type NetworkNode } from '../src/protocol/incident.js';
 import { defineCommand, UsageError } from '../src/triage/command.js';
 import { listLine, replyLines } from './_shared.js';
 
+/** Incidents read between two turns of the event loop. */
+const YIELD_EVERY = 500;
+
 /** At most this many hits are listed. */
 export const SEARCH_LIMIT = 20;
 
@@ -36,12 +39,15 @@ export default defineCommand({
   summary: 'finds incidents whose addresses, reporter, admins, texts, category or id contain the words (any case)',
   access: 'admin',
   where: 'dm',
-  run(ctx) {
+  async run(ctx) {
     const query = ctx.rest.trim().toLowerCase();
     if (!query) throw new UsageError('say what to look for');
     const hits: StoredIncident[] = [];
+    let read = 0;
     for (const stored of ctx.services.store.all()) {
       if (haystack(stored).some((h) => h.toLowerCase().includes(query))) hits.push(stored);
+      // A search reads every incident from the log: let reports keep being acknowledged meanwhile.
+      if (++read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     if (hits.length === 0) {
       ctx.reply(`No incident matches '${oneLine(ctx.rest, 100)}'.`);
