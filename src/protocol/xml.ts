@@ -36,27 +36,47 @@ export function parseXml(text: string, limits: ShapeLimits = DEFAULT_LIMITS): De
 
 /**
  * Walks the tree iteratively (so hostile nesting cannot overflow the stack) and reports the first limit broken.
+ * A stack entry links to its parent's entry rather than carrying its path: the path is spelled out only for the
+ * element that breaks a limit.
  */
-export function checkShape(root: Element, limits: ShapeLimits = DEFAULT_LIMITS): { path: string; message: string } | undefined {
-  const stack: Array<{ el: Element; depth: number; path: string }> = [{ el: root, depth: 1, path: root.name }];
+export function checkShape(root: Element, limits: ShapeLimits = DEFAULT_LIMITS): ShapeProblem | undefined {
+  const stack: ShapeEntry[] = [{ el: root, depth: 1, up: undefined }];
   let count = 0;
   while (stack.length > 0) {
-    const { el, depth, path } = stack.pop()!;
+    const entry = stack.pop()!;
+    const { el, depth } = entry;
     count += 1;
-    if (count > limits.maxElements) return { path, message: `too many elements (more than ${limits.maxElements})` };
-    if (depth > limits.maxDepth) return { path, message: `nested too deeply (more than ${limits.maxDepth} levels)` };
+    if (count > limits.maxElements) return problem(entry, `too many elements (more than ${limits.maxElements})`);
+    if (depth > limits.maxDepth) return problem(entry, `nested too deeply (more than ${limits.maxDepth} levels)`);
     for (const child of el.children) {
       if (typeof child === 'string') {
         if (child.length > limits.maxTextLength) {
-          return { path, message: `text too long (${child.length} characters, at most ${limits.maxTextLength})` };
+          return problem(entry, `text too long (${child.length} characters, at most ${limits.maxTextLength})`);
         }
       } else if (child instanceof Object && 'name' in child) {
-        const c = child as Element;
-        stack.push({ el: c, depth: depth + 1, path: `${path}/${c.name}` });
+        stack.push({ el: child as Element, depth: depth + 1, up: entry });
       }
     }
   }
   return undefined;
+}
+
+export interface ShapeProblem {
+  path: string;
+  message: string;
+}
+
+interface ShapeEntry {
+  el: Element;
+  depth: number;
+  up: ShapeEntry | undefined;
+}
+
+/** The path is `root/child/grandchild`: element names as written (with any prefix) from the root down. */
+function problem(entry: ShapeEntry, message: string): ShapeProblem {
+  let path = entry.el.name;
+  for (let at = entry.up; at !== undefined; at = at.up) path = `${at.el.name}/${path}`;
+  return { path, message };
 }
 
 /** The namespace of an element, inherited from its parents when it declares none. */
