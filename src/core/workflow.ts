@@ -55,8 +55,8 @@ export function receiveReport(store: IncidentStore, incoming: Arrival): ReportOu
 }
 
 /** A request for assistance arrived: kept with its expected action, on a new incident if it is unknown. */
-export function receiveRequest(store: IncidentStore, arrival: Arrival): ReportOutcome {
-  return attach(store, arrival, (stored, at) => {
+export function receiveRequest(store: IncidentStore, incoming: Arrival): ReportOutcome {
+  return attach(store, incoming, (stored, at, arrival) => {
     const expectation = arrival.incident.expectation;
     stored.requests.push({ at, from: arrival.from, ...(expectation ? { action: expectation.action } : {}), texts: expectation?.texts ?? [] });
     stored.timeline.push({ at, who: arrival.from, action: 'requested assistance', ...(expectation ? { text: expectation.action } : {}) });
@@ -64,16 +64,19 @@ export function receiveRequest(store: IncidentStore, arrival: Arrival): ReportOu
 }
 
 /** A response to a request for assistance arrived: attached to the incident it answers. */
-export function receiveResponse(store: IncidentStore, arrival: Arrival): ReportOutcome {
-  return attach(store, arrival, (stored, at) => {
+export function receiveResponse(store: IncidentStore, incoming: Arrival): ReportOutcome {
+  return attach(store, incoming, (stored, at, arrival) => {
     stored.responses.push({ at, from: arrival.from, history: arrival.incident.history, texts: arrival.incident.texts });
     const summary = arrival.incident.history.map((h) => h.texts[0]?.text ?? h.action).join('; ');
     stored.timeline.push({ at, who: arrival.from, action: 'responded', ...(summary ? { text: summary } : {}) });
   });
 }
 
-/** Requests and responses hang off the incident they are about, which is created when it is not known yet. */
-function attach(store: IncidentStore, incoming: Arrival, record: (stored: StoredIncident, at: string) => void): ReportOutcome {
+/**
+ * Requests and responses hang off the incident they are about, which is created when it is not known yet. `record`
+ * gets the detached arrival: what it keeps must not be the decoded values (see detached()).
+ */
+function attach(store: IncidentStore, incoming: Arrival, record: (stored: StoredIncident, at: string, arrival: Arrival) => void): ReportOutcome {
   const arrival = detached(incoming);
   const at = arrival.at ?? new Date().toISOString();
   const known = store.get(incidentKey(arrival.incident));
@@ -82,7 +85,7 @@ function attach(store: IncidentStore, incoming: Arrival, record: (stored: Stored
     rememberPeer(known, arrival.from);
     keepVersion(known, arrival, at);
   }
-  record(stored, at);
+  record(stored, at, arrival);
   stored.updatedAt = at;
   store.save(stored);
   return { change: known ? 'updated' : 'new', stored };
