@@ -71,9 +71,14 @@ export class Rooms {
     }
     if (state.pending) return this.waitFor(state);
     const done = this.waitFor(state, timeoutMs, key);
-    await this.xmpp.send(
-      xml('presence', { to: `${key}/${state.nick}` }, xml('x', { xmlns: MUC_NS }, xml('history', { maxstanzas: '0' }))),
-    );
+    try {
+      await this.xmpp.send(
+        xml('presence', { to: `${key}/${state.nick}` }, xml('x', { xmlns: MUC_NS }, xml('history', { maxstanzas: '0' }))),
+      );
+    } catch (err) {
+      // Settle now: left pending, the join would reject at its timeout with nobody listening.
+      this.settle(state, err as Error);
+    }
     return done;
   }
 
@@ -153,10 +158,9 @@ export class Rooms {
       });
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        state.pending = undefined;
-        reject(new RoomJoinError(`joining ${room} timed out`));
-      }, timeoutMs);
+      // Through settle(): it rejects every caller waiting on this join, not only the first one (a second join of
+      // the same room chains onto pending.reject; rejecting just this promise left those waiting forever).
+      const timer = setTimeout(() => this.settle(state, new RoomJoinError(`joining ${room} timed out`)), timeoutMs);
       state.pending = { resolve, reject, timer };
     });
   }
