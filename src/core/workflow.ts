@@ -45,12 +45,14 @@ export function receiveReport(store: IncidentStore, incoming: Arrival): ReportOu
   store.save(known);
   if (!arrival.trusted && bareJid(arrival.from) !== bareJid(known.from)) {
     known.timeline.push({ at, who: arrival.from, action: 'untrusted update not applied' });
+    keepBounded(known);
     return { change: 'untrusted-update', stored: known };
   }
   known.incident = mergeRevision(known.incident, arrival.incident);
   known.updatedAt = at;
   if (arrival.incident.status === 'resolved') known.state = 'resolved';
   known.timeline.push({ at, who: arrival.from, action: arrival.incident.status === 'resolved' ? 'resolved by peer' : 'updated by peer' });
+  keepBounded(known);
   return { change: 'updated', stored: known };
 }
 
@@ -86,9 +88,17 @@ function attach(store: IncidentStore, incoming: Arrival, record: (stored: Stored
     keepVersion(known, arrival, at);
   }
   record(stored, at, arrival);
+  keepBounded(stored);
   stored.updatedAt = at;
   store.save(stored);
   return { change: known ? 'updated' : 'new', stored };
+}
+
+/** A peer inquired about an incident: noted in its timeline (the caller owes the answer and commits). */
+export function noteInquiry(store: IncidentStore, stored: StoredIncident, from: string, at: string): void {
+  stored.timeline.push({ at, who: from, action: 'inquired' });
+  keepBounded(stored);
+  store.save(stored);
 }
 
 /** An inquiry names an incident by (site, id): the stored incident, if we know it. */
@@ -127,10 +137,27 @@ function addIncident(store: IncidentStore, arrival: Arrival, at: string): Stored
  * store without limit. The first version (what was originally reported) and the latest ones stay.
  */
 export const MAX_VERSIONS = 50;
+/** The same bound for what peers add to the timeline, and for their requests and responses. */
+export const MAX_TIMELINE = 200;
+export const MAX_EXCHANGES = 50;
 
 function keepVersion(stored: StoredIncident, arrival: Arrival, at: string): void {
   stored.versions.push(versionOf(arrival, at));
-  if (stored.versions.length > MAX_VERSIONS) stored.versions.splice(1, stored.versions.length - MAX_VERSIONS);
+  keepFirstAndLatest(stored.versions, MAX_VERSIONS);
+}
+
+/**
+ * A peer that keeps sending requests, responses, updates or inquiries about one incident must not grow it without
+ * limit: each save writes the whole record to the log. The first entry (how it began) and the latest ones stay.
+ */
+function keepBounded(stored: StoredIncident): void {
+  keepFirstAndLatest(stored.timeline, MAX_TIMELINE);
+  keepFirstAndLatest(stored.requests, MAX_EXCHANGES);
+  keepFirstAndLatest(stored.responses, MAX_EXCHANGES);
+}
+
+function keepFirstAndLatest(list: unknown[], max: number): void {
+  if (list.length > max) list.splice(1, list.length - max);
 }
 
 function versionOf(arrival: Arrival, at: string) {

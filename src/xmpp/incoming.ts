@@ -10,6 +10,7 @@ import type { IncidentStore } from '../core/store.js';
 import { decideTrust, type TrustDecision } from '../core/trust.js';
 import {
   findForInquiry,
+  noteInquiry,
   receiveReport,
   receiveRequest,
   receiveResponse,
@@ -129,6 +130,8 @@ async function onIodef(deps: RouteDeps, ctx: IqContext): Promise<Element | true>
   }
 }
 
+const INQUIRY_ANSWER = 'answer to inquiry';
+
 /**
  * XEP-0268: the inquiry gets an empty result, then the report about it goes in its own IQ-set. That report is
  * owed like any revision: through the outbox, so it is retried and survives a restart.
@@ -139,9 +142,16 @@ async function answerInquiry(deps: IncomingDeps, from: string, query: { id: stri
   const at = new Date().toISOString();
   const status = stored.incident.status === 'resolved' || stored.state === 'resolved' ? 'resolved' : 'updated';
   const payload = encodeIodef('report', { ...stored.incident, status }).toString();
-  deps.store.enqueue(outboxEntry({ to: from, stanza: 'iq', iqType: 'set', payload, number: stored.number, purpose: 'answer to inquiry' }, at));
-  stored.timeline.push({ at, who: from, action: 'inquired' });
-  deps.store.save(stored);
+  // One answer owed per peer and incident: a peer repeating its inquiry gets the latest report once, and cannot
+  // grow the outbox by asking again and again.
+  const owed = deps.store.outbox.find((e) => e.purpose === INQUIRY_ANSWER && e.number === stored.number && e.to === from);
+  if (owed) {
+    owed.payload = payload;
+    deps.store.saveOutbox(owed);
+  } else {
+    deps.store.enqueue(outboxEntry({ to: from, stanza: 'iq', iqType: 'set', payload, number: stored.number, purpose: INQUIRY_ANSWER }, at));
+  }
+  noteInquiry(deps.store, stored, from, at);
   await deps.store.commit();
   // After the result has been handed back to the library, so the peer sees the result first.
   setImmediate(() => deps.kickDelivery());

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IncidentStore } from '../../src/core/store.js';
-import { findForInquiry, receiveReport, receiveRequest, receiveResponse, type Arrival } from '../../src/core/workflow.js';
+import { findForInquiry, MAX_EXCHANGES, MAX_TIMELINE, noteInquiry, receiveReport, receiveRequest, receiveResponse, type Arrival } from '../../src/core/workflow.js';
 import { emptyIncident, type Incident } from '../../src/protocol/incident.js';
 
 const UUID = 'ba51a035-7710-4558-9bbf-34838a4c5b24';
@@ -285,5 +285,32 @@ describe('mergeRevision (a revision keeps what it leaves out)', () => {
     expect(merged.status).toBe('resolved');
     expect(merged.id).toBe(known.id);
     expect(merged.site).toBe('peer.example');
+  });
+});
+
+describe('bounds on what a peer can add to one incident', () => {
+  it('300 requests and 300 responses keep the first and the latest of each, and a bounded timeline', () => {
+    receiveReport(store, arrival(incident()));
+    for (let n = 0; n < 300; n++) {
+      const at = new Date(Date.parse(T1) + n * 1000).toISOString();
+      receiveRequest(store, arrival(incident(UUID, (i) => (i.expectation = { action: `block-${n}`, texts: [] })), { kind: 'request', at }));
+      receiveResponse(store, arrival(incident(UUID, (i) => (i.texts = [{ lang: 'en', text: `done ${n}` }])), { kind: 'response', at }));
+    }
+    const stored = store.getByNumber(1)!;
+    expect(stored.requests).toHaveLength(MAX_EXCHANGES);
+    expect(stored.responses).toHaveLength(MAX_EXCHANGES);
+    expect(stored.requests[0]?.action).toBe('block-0');
+    expect(stored.requests.at(-1)?.action).toBe('block-299');
+    expect(stored.timeline).toHaveLength(MAX_TIMELINE);
+    expect(stored.timeline[0]?.action).toBe('reported');
+    expect(stored.timeline.at(-1)?.action).toBe('responded');
+  });
+
+  it('repeated inquiries are noted within the same bound', () => {
+    const { stored } = receiveReport(store, arrival(incident()));
+    for (let n = 0; n < 500; n++) noteInquiry(store, stored, OTHER, T2);
+    expect(stored.timeline).toHaveLength(MAX_TIMELINE);
+    expect(stored.timeline[0]?.action).toBe('reported');
+    expect(stored.timeline.at(-1)).toEqual({ at: T2, who: OTHER, action: 'inquired' });
   });
 });
