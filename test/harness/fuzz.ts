@@ -278,7 +278,10 @@ export async function fuzz(count: number, seed = 1, options: FuzzOptions = {}): 
     report.seconds = (performance.now() - started) / 1000;
     await bot.store.flush();
     report.storedIncidents = bot.store.size;
-    report.storeMb = (await stat(config.storage.path)).size / 2 ** 20;
+    // The store on disk: its checkpoint and its log (which also holds superseded versions of changed incidents).
+    let bytes = 0;
+    for (const name of await readdir(dir)) bytes += (await stat(join(dir, name))).size;
+    report.storeMb = bytes / 2 ** 20;
   } finally {
     process.off('unhandledRejection', onUnhandled);
     process.off('uncaughtException', onUncaught);
