@@ -19,6 +19,7 @@ import { receiveReport } from '../src/core/workflow.js';
 import { silentLogger } from '../src/log.js';
 import { decodeIodef, encodeIodef, findIodefPayload, INCIDENT_NS, IODEF_NS } from '../src/protocol/iodef.js';
 import { parseXml } from '../src/protocol/xml.js';
+import { ANNOUNCER_DEFAULTS } from '../src/xmpp/announcer.js';
 import { startProsody, type Client, type Element, type Prosody } from '../test/harness/prosody.js';
 import { sampleIncident } from '../test/harness/peers.js';
 import { botConfigJson, observeRoom } from '../test/harness/room.js';
@@ -42,12 +43,18 @@ export interface BenchSizes {
   codec: number;
   /** Repetitions (median taken). */
   reps: number;
+  /**
+   * Wait before each latency burst so the room is quiet again (the announcer gives a storm that goes on one summary
+   * every few seconds; a burst is measured from a quiet room, as an attack starts).
+   */
+  quietMs: number;
 }
 
 export type BenchSection = 'live' | 'store' | 'codec';
 
-export const FULL: BenchSizes = { ingest: 2000, latency: 1000, store: [1_000, 10_000, 100_000], commits: 20, codec: 5000, reps: 3 };
-export const QUICK: BenchSizes = { ingest: 200, latency: 100, store: [1_000, 10_000], commits: 20, codec: 2000, reps: 3 };
+const QUIET_MS = ANNOUNCER_DEFAULTS.quietMs + 500;
+export const FULL: BenchSizes = { ingest: 2000, latency: 1000, store: [1_000, 10_000, 100_000], commits: 20, codec: 5000, reps: 3, quietMs: QUIET_MS };
+export const QUICK: BenchSizes = { ingest: 200, latency: 100, store: [1_000, 10_000], commits: 20, codec: 2000, reps: 3, quietMs: QUIET_MS };
 
 export interface Row {
   section: 'Ingest' | 'Latency' | 'Store' | 'Codec';
@@ -256,7 +263,7 @@ async function benchLatency(live: Live, sizes: BenchSizes, progress: (s: string)
       const incs = reports(sizes.latency);
       const payloads = incs.map((i) => encodeIodef('report', i));
       const sentAt: number[] = [];
-      await sleep(400); // quiet room: the announcer's interval has passed
+      await sleep(sizes.quietMs); // a quiet room: the previous burst's storm is over
       await sendWindowed(live.peer, live.botJid, payloads, (i) => (sentAt[i] = performance.now()));
       const numbers = incs.map((i) => {
         const s = live.bot.store.get(incidentKey(i));

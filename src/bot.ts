@@ -57,7 +57,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   const store = await IncidentStore.open(config.storage.path);
   const xmpp = opts.xmpp ?? createConnection(config, log);
   const rooms = new Rooms(xmpp, config.nick, log);
-  const announcer = new Announcer(rooms, log, { intervalMs: opts.roomIntervalMs ?? 250 });
+  const announcer = new Announcer(rooms, log, opts.roomIntervalMs ? { intervalMs: opts.roomIntervalMs } : {});
   const stats = new Map<string, number>();
   const count = (event: string) => stats.set(event, (stats.get(event) ?? 0) + 1);
 

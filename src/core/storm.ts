@@ -15,7 +15,18 @@ export interface PendingAnnouncement {
 export const GROUP_THRESHOLD = 3;
 
 export function foldBacklog(pending: readonly PendingAnnouncement[], threshold = GROUP_THRESHOLD): string[] {
-  if (pending.length < threshold) return pending.map((p) => p.text);
+  return foldGroups(pending, threshold).map((g) => g.text);
+}
+
+/** One line of the folded backlog, with the announcements it stands for. */
+export interface FoldedLine {
+  text: string;
+  items: PendingAnnouncement[];
+}
+
+/** Like foldBacklog, keeping which announcements each line covers (the announcer sends one and keeps the rest). */
+export function foldGroups(pending: readonly PendingAnnouncement[], threshold = GROUP_THRESHOLD): FoldedLine[] {
+  if (pending.length < threshold) return pending.map((p) => ({ text: p.text, items: [p] }));
   const groups = new Map<string, PendingAnnouncement[]>();
   for (const p of pending) {
     const key = `${p.change}\u0000${p.fromDomain}`;
@@ -25,9 +36,9 @@ export function foldBacklog(pending: readonly PendingAnnouncement[], threshold =
   }
   return [...groups.values()].map((items) => {
     const first = items[0]!;
-    if (items.length === 1) return first.text;
+    if (items.length === 1) return { text: first.text, items };
     const numbers = [...new Set(items.map((i) => i.number))].sort((a, b) => a - b);
-    return `${numbers.length} ${first.change} incidents from ${first.fromDomain}: ${ranges(numbers)} — !list to see them`;
+    return { text: `${numbers.length} ${first.change} incidents from ${first.fromDomain}: ${ranges(numbers)} — !list to see them`, items };
   });
 }
 

@@ -2,77 +2,123 @@
  * The bot's voice in rooms: a per-room queue sent at a bounded rate, folding a backlog into summaries
  * (src/core/storm.ts) so a flood of reports never becomes a flood of lines. Nothing is dropped from the store;
  * only the room's view is condensed.
+ *
+ * The pace adapts to a storm. In a quiet room each announcement goes out at once. When they pile up, lines are
+ * spaced by `intervalMs` (short, so the first grouped lines of an attack show up within a fraction of a second)
+ * for at most `stormLines` lines; after that the storm is clearly on, and the room gets at most one summary line
+ * every `stormIntervalMs` until it has been quiet for `quietMs`. Command replies never wait for that budget.
  */
 import type { Logger } from 'pino';
-import { foldBacklog, type PendingAnnouncement } from '../core/storm.js';
+import { foldGroups, type PendingAnnouncement } from '../core/storm.js';
 import type { Rooms } from './rooms.js';
 
 export interface AnnouncerOptions {
   /** Minimum gap between two bot messages in one room. */
   intervalMs?: number;
+  /** Announcement lines a storm may use at that pace before the room is only given summaries. */
+  stormLines?: number;
+  /** Gap between summary lines once the storm's budget is spent. */
+  stormIntervalMs?: number;
+  /** A room with no new announcement for this long is quiet again: the budget is restored. */
+  quietMs?: number;
+}
+
+export const ANNOUNCER_DEFAULTS: Required<AnnouncerOptions> = { intervalMs: 100, stormLines: 15, stormIntervalMs: 2000, quietMs: 5000 };
+
+
+interface RoomState {
+  /** Announcements not yet sent: folded afresh at each slot, so a growing backlog keeps folding. */
+  pending: PendingAnnouncement[];
+  /** Command answers waiting, in order: never folded, never counted against a storm's budget. */
+  replies: string[];
+  timer?: NodeJS.Timeout;
+  /** When the timer fires. */
+  due: number;
+  lastSent: number;
+  /** Announcement lines sent since the room was last quiet. */
+  linesInStorm: number;
+  lastAnnounced: number;
 }
 
 export class Announcer {
-  private readonly queues = new Map<string, PendingAnnouncement[]>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly lastSent = new Map<string, number>();
-  private readonly intervalMs: number;
+  private readonly states = new Map<string, RoomState>();
+  private readonly options: Required<AnnouncerOptions>;
 
   constructor(
     private readonly rooms: Rooms,
     private readonly log: Logger,
     opts: AnnouncerOptions = {},
   ) {
-    this.intervalMs = opts.intervalMs ?? 250;
+    this.options = { ...ANNOUNCER_DEFAULTS, ...opts };
   }
 
   /** Queues an incident announcement. */
   announce(room: string, item: PendingAnnouncement): void {
-    const queue = this.queues.get(room) ?? [];
-    queue.push(item);
-    this.queues.set(room, queue);
-    this.schedule(room);
+    const state = this.stateOf(room);
+    const now = Date.now();
+    if (now - state.lastAnnounced >= this.options.quietMs) state.linesInStorm = 0;
+    state.lastAnnounced = now;
+    state.pending.push(item);
+    this.schedule(room, state);
   }
 
-  /** A plain line (command replies): sent in order with the same rate limit, never folded. */
+  /** A plain line (command replies): sent in order with the same minimum gap, never folded. */
   say(room: string, text: string): void {
-    this.announce(room, { number: -1, change: 'reply', fromDomain: '', text });
+    const state = this.stateOf(room);
+    state.replies.push(text);
+    this.schedule(room, state);
   }
 
   stop(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    for (const state of this.states.values()) clearTimeout(state.timer);
+    this.states.clear();
   }
 
-  private schedule(room: string): void {
-    if (this.timers.has(room)) return;
-    const wait = Math.max(0, (this.lastSent.get(room) ?? 0) + this.intervalMs - Date.now());
-    this.timers.set(
-      room,
-      setTimeout(() => {
-        this.timers.delete(room);
-        void this.flush(room);
-      }, wait),
-    );
+  private stateOf(room: string): RoomState {
+    let state = this.states.get(room);
+    if (!state) {
+      state = { pending: [], replies: [], due: 0, lastSent: 0, linesInStorm: 0, lastAnnounced: 0 };
+      this.states.set(room, state);
+    }
+    return state;
   }
 
-  private async flush(room: string): Promise<void> {
-    const queue = this.queues.get(room) ?? [];
-    this.queues.set(room, []);
-    // Replies are never folded: take them (in order) and fold only the announcements.
-    const replies = queue.filter((q) => q.number < 0).map((q) => q.text);
-    const folded = foldBacklog(queue.filter((q) => q.number >= 0));
-    const messages = [...folded, ...replies];
-    const [first, ...rest] = messages;
-    if (first !== undefined) {
-      this.lastSent.set(room, Date.now());
-      await this.rooms.send(room, first).catch((err: Error) => this.log.warn({ room, err: err.message }, 'room message not sent'));
+  private budgetSpent(state: RoomState): boolean {
+    return state.linesInStorm >= this.options.stormLines;
+  }
+
+  private schedule(room: string, state: RoomState): void {
+    const gap = this.budgetSpent(state) && state.replies.length === 0 ? this.options.stormIntervalMs : this.options.intervalMs;
+    const due = Math.max(Date.now(), state.lastSent + gap);
+    // A reply arriving while a storm's long slot is pending brings the slot forward.
+    if (state.timer && state.due <= due) return;
+    clearTimeout(state.timer);
+    state.due = due;
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      void this.flush(room, state);
+    }, due - Date.now());
+  }
+
+  private async flush(room: string, state: RoomState): Promise<void> {
+    // Once the storm's budget is spent, a waiting reply goes first: admins are not kept behind summaries.
+    const replyFirst = state.replies.length > 0 && (this.budgetSpent(state) || state.pending.length === 0);
+    let text: string | undefined;
+    if (replyFirst) {
+      text = state.replies.shift();
+    } else {
+      // Everything that piled up is folded now; the first line goes out, the rest wait to fold with newcomers.
+      const [first, ...rest] = foldGroups(state.pending);
+      state.pending = rest.flatMap((g) => g.items);
+      if (first) {
+        text = first.text;
+        state.linesInStorm += 1;
+      }
     }
-    // Anything left goes back to the front of the queue for the next slot.
-    if (rest.length) {
-      const again = this.queues.get(room) ?? [];
-      this.queues.set(room, [...rest.map((text) => ({ number: -1, change: 'reply', fromDomain: '', text })), ...again]);
+    if (text !== undefined) {
+      state.lastSent = Date.now();
+      await this.rooms.send(room, text).catch((err: Error) => this.log.warn({ room, err: err.message }, 'room message not sent'));
     }
-    if ((this.queues.get(room) ?? []).length) this.schedule(room);
+    if (this.states.get(room) === state && (state.replies.length > 0 || state.pending.length > 0)) this.schedule(room, state);
   }
 }

@@ -9,7 +9,7 @@ describe('bench harness (smoke)', () => {
   it('prints the four sections with positive figures', async () => {
     const result = await runBenchmarks({
       quick: true,
-      sizes: { ingest: 40, latency: 20, store: [50, 200], commits: 3, codec: 200, reps: 1 },
+      sizes: { ingest: 40, latency: 20, store: [50, 200], commits: 3, codec: 200, reps: 1, quietMs: 0 },
       progress: () => {},
     });
     expect(result.table).toMatch(/^\| figure \| bot \| baseline \| ratio \| target \| met\? \|/);

@@ -1,0 +1,122 @@
+/**
+ * The announcer's pace, on a fake clock: immediate lines in a quiet room, quick grouped lines at the start of a
+ * storm, then one summary every few seconds while it lasts; replies never wait for the storm's budget; every
+ * announced number reaches the room.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ANNOUNCER_DEFAULTS, Announcer } from '../../src/xmpp/announcer.js';
+import type { Rooms } from '../../src/xmpp/rooms.js';
+import { silentLogger } from '../../src/log.js';
+
+const ROOM = 'ops@conference.example.org';
+const { intervalMs, stormLines, stormIntervalMs, quietMs } = ANNOUNCER_DEFAULTS;
+
+let sent: Array<{ at: number; text: string }>;
+let announcer: Announcer;
+let t0: number;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  t0 = Date.now();
+  sent = [];
+  const rooms = { send: async (_room: string, text: string) => void sent.push({ at: Date.now() - t0, text }) } as unknown as Rooms;
+  announcer = new Announcer(rooms, silentLogger());
+});
+
+afterEach(() => {
+  announcer.stop();
+  vi.useRealTimers();
+});
+
+const announce = (n: number, domain = 'peer.example') =>
+  announcer.announce(ROOM, { number: n, change: 'new', fromDomain: domain, text: `#${n} NEW incident from ${domain}` });
+
+/** When each number first appeared in a line. */
+function firstSeen(): Map<number, number> {
+  const seen = new Map<number, number>();
+  for (const { at, text } of sent) {
+    for (const [, a, b] of text.matchAll(/#(\d+)(?:–#(\d+))?/g)) {
+      for (let n = Number(a); n <= Number(b ?? a); n++) if (!seen.has(n)) seen.set(n, at);
+    }
+  }
+  return seen;
+}
+
+describe('Announcer', () => {
+  it('in a quiet room an announcement goes out at once, whole', async () => {
+    announce(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toEqual([{ at: 0, text: '#1 NEW incident from peer.example' }]);
+  });
+
+  it('a burst of 1,000 in one second: a handful of grouped lines, each number seen within one interval', async () => {
+    const arrived = new Map<number, number>();
+    for (let n = 1; n <= 1000; n++) {
+      arrived.set(n, Date.now() - t0);
+      announce(n);
+      if (n % 10 === 0) await vi.advanceTimersByTimeAsync(10);
+    }
+    await vi.advanceTimersByTimeAsync(5000);
+    const seen = firstSeen();
+    expect(seen.size).toBe(1000);
+    expect(sent.length).toBeLessThanOrEqual(1000 / (10 * (intervalMs / 10)) + 2);
+    expect(sent.length).toBeLessThanOrEqual(stormLines);
+    const worst = Math.max(...[...arrived].map(([n, at]) => seen.get(n)! - at));
+    expect(worst).toBeLessThanOrEqual(intervalMs);
+    expect(sent.some((s) => /\d+ new incidents from peer\.example: #\d+–#\d+/.test(s.text))).toBe(true);
+  });
+
+  it('a storm that goes on gets one summary line per storm interval once its budget is spent', async () => {
+    // 20 reports a second for 60 seconds.
+    let n = 0;
+    for (let ms = 0; ms < 60_000; ms += 50) {
+      announce(++n);
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    await vi.advanceTimersByTimeAsync(stormIntervalMs * 2);
+    expect(firstSeen().size).toBe(n);
+    expect(sent.length).toBeLessThanOrEqual(stormLines + 60_000 / stormIntervalMs + 2);
+    const late = sent.filter((s) => s.at > 10_000);
+    for (let i = 1; i < late.length; i++) expect(late[i]!.at - late[i - 1]!.at).toBeGreaterThanOrEqual(stormIntervalMs);
+  });
+
+  it('a command reply during a long storm waits one short interval, not a storm interval', async () => {
+    let n = 0;
+    for (let ms = 0; ms < 10_000; ms += 50) {
+      announce(++n);
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    const asked = Date.now() - t0;
+    announcer.say(ROOM, '#3 acknowledged');
+    await vi.advanceTimersByTimeAsync(stormIntervalMs);
+    const reply = sent.find((s) => s.text === '#3 acknowledged');
+    expect(reply).toBeDefined();
+    expect(reply!.at - asked).toBeLessThanOrEqual(intervalMs);
+  });
+
+  it('a room that has been quiet gets its budget back: the next report goes out at once', async () => {
+    for (let n = 1; n <= 400; n++) {
+      announce(n);
+      if (n % 4 === 0) await vi.advanceTimersByTimeAsync(50);
+    }
+    await vi.advanceTimersByTimeAsync(quietMs + stormIntervalMs * 3);
+    const before = sent.length;
+    const at = Date.now() - t0;
+    announce(401);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent.length).toBe(before + 1);
+    expect(sent.at(-1)).toEqual({ at, text: '#401 NEW incident from peer.example' });
+  });
+
+  it('reports from two domains are grouped per domain', async () => {
+    announce(1);
+    await vi.advanceTimersByTimeAsync(0);
+    for (let n = 2; n <= 9; n++) announce(n, n % 2 ? 'a.example' : 'b.example');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sent.map((s) => s.text)).toEqual([
+      '#1 NEW incident from peer.example',
+      '4 new incidents from b.example: #2, #4, #6, #8 — !list to see them',
+      '4 new incidents from a.example: #3, #5, #7, #9 — !list to see them',
+    ]);
+  });
+});
