@@ -3,7 +3,7 @@
  * Every figure is printed next to a baseline measured in the same run. Exits 0 even when a target is missed
  * (it is a measurement); non-zero only when the harness itself fails.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import xml from '@xmpp/xml';
 import parse from 'ltx/lib/parse.js';
-import { startBot, type Bot } from '../src/bot.js';
 import { parseConfig } from '../src/core/config.js';
 import { IncidentStore, incidentKey } from '../src/core/store.js';
 import { receiveReport } from '../src/core/workflow.js';
@@ -20,7 +19,8 @@ import { silentLogger } from '../src/log.js';
 import { decodeIodef, encodeIodef, findIodefPayload, INCIDENT_NS, IODEF_NS } from '../src/protocol/iodef.js';
 import { parseXml } from '../src/protocol/xml.js';
 import { ANNOUNCER_DEFAULTS } from '../src/xmpp/announcer.js';
-import { startProsody, type Client, type Element, type Prosody } from '../test/harness/prosody.js';
+import { nextStanza, startProsody, type Client, type Element, type Prosody } from '../test/harness/prosody.js';
+import { readStoreContents } from '../src/core/store-reader.js';
 import { sampleIncident } from '../test/harness/peers.js';
 import { botConfigJson, observeRoom } from '../test/harness/room.js';
 
@@ -101,15 +101,52 @@ const times = (x: number) => `${x.toFixed(2)}×`;
 
 interface Live {
   prosody: Prosody;
-  bot: Bot;
+  /** The bot, run as an operator runs it: `src/main.ts --config FILE`, in its own process. */
+  bot: ChildProcess;
+  storePath: string;
   botJid: string;
   echoJid: string;
   peer: Client;
-  /** The bare echo bot (echo@home/bot). */
-  echo: Client;
+  /** The bare echo bot (echo@home/bot), in its own process too (bench/echo-bot.ts). */
+  echo: ChildProcess;
   room: string;
-  /** Set by the latency figure: the echo bot then also says the incident id in the room. */
-  echoSays: { on: boolean };
+  /** Tells the echo bot whether to also say the incident id in the room (the latency baseline). */
+  echoSays(on: boolean): Promise<void>;
+}
+
+/** Starts a child (node + tsx) and resolves once a stdout line satisfies `ready`. */
+async function spawnReady(args: string[], ready: (line: string) => boolean, what: string): Promise<ChildProcess> {
+  // BENCH_CPU_PROF=DIR writes a CPU profile of each child there (what the bot spends its time on, away from the bench).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_FORMAT: 'json' } });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} not ready after 60 s:\n${output.slice(-2000)}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (output.split('\n').some(ready)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${code}):\n${output.slice(-2000)}`));
+    });
+  });
+  // Keep draining its output so it never blocks on a full pipe.
+  child.stdout!.removeAllListeners('data').resume();
+  child.stderr!.removeAllListeners('data').resume();
+  child.removeAllListeners('exit');
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
 }
 
 async function startLive(): Promise<Live> {
@@ -125,30 +162,40 @@ async function startLive(): Promise<Live> {
     }
     const room = `operators@${prosody.mucOf(HOME)}`;
     const dir = await mkdtemp(join(tmpdir(), 'incident-bench-bot-'));
-    const config = parseConfig({
+    const storePath = join(dir, 'incidents.json');
+    const configFile = join(dir, 'bot.config.json');
+    const config = {
       ...botConfigJson({
         service: prosody.service,
         domain: HOME,
         username: 'incidents',
         password: PASSWORD,
-        storagePath: join(dir, 'incidents.json'),
+        storagePath: storePath,
         defaultRoom: room,
         peers: [{ jid: `incidents@${PEER}/bot`, trust: 'trusted', format: 'iodef' }],
       }),
       limits: { reportsPerMinute: 1e9, burst: 1e9 },
-    });
-    const bot = await startBot(config, { log: silentLogger() });
-    const echo = await prosody.client({ username: 'echo', host: HOME, password: PASSWORD, resource: 'bot' });
-    const echoSays = { on: false };
-    echo.iqCallee.set(INCIDENT_NS, 'report', (ctx: { element: Element }) => {
-      if (echoSays.on) {
-        const id = ctx.element.getChild('Incident', IODEF_NS)?.getChildText('IncidentID') ?? '?';
-        void echo.send(xml('message', { to: room, type: 'groupchat' }, xml('body', {}, `echo ${id}`)));
-      }
-      return true;
-    });
+    };
+    parseConfig(config); // fail here, not in the child, if the bench builds a bad config
+    await writeFile(configFile, JSON.stringify(config));
+    const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    const bot = await spawnReady([mainTs, '--config', configFile], (l) => l.includes('"bot started"'), 'the bot');
+    const echoTs = fileURLToPath(new URL('./echo-bot.ts', import.meta.url));
+    let echo: ChildProcess;
+    try {
+      echo = await spawnReady([echoTs, prosody.service, HOME, 'echo', PASSWORD, room], (l) => l === 'ready', 'the echo bot');
+    } catch (err) {
+      await stopChild(bot);
+      throw err;
+    }
     const peer = await prosody.client({ username: 'incidents', host: PEER, password: PASSWORD, resource: 'bot' });
-    return { prosody, bot, botJid: `incidents@${HOME}/bot`, echoJid: `echo@${HOME}/bot`, peer, echo, room, echoSays };
+    const echoJid = `echo@${HOME}/bot`;
+    const echoSays = async (on: boolean) => {
+      const answered = nextStanza(peer, (el) => el.is('message') && el.attrs.from === echoJid && el.getChildText('body') === 'ok', 10_000);
+      await peer.send(xml('message', { to: echoJid, type: 'chat' }, xml('body', {}, on ? 'say on' : 'say off')));
+      await answered;
+    };
+    return { prosody, bot, storePath, botJid: `incidents@${HOME}/bot`, echoJid, peer, echo, room, echoSays };
   } catch (err) {
     await prosody.stop();
     throw err;
@@ -222,6 +269,8 @@ async function benchLatency(live: Live, sizes: BenchSizes, progress: (s: string)
   const observer = await observeRoom(alice, live.room, 'alice');
   await observer.waitForOccupant('incident-bot');
   const seenNumber = new Map<number, number>();
+  /** When each bot line arrived: the progress line says how many a burst took and the longest gap. */
+  const botLines: number[] = [];
   const seenId = new Map<string, number>();
   alice.on('stanza', (el: Element) => {
     if (!el.is('message') || el.attrs.type !== 'groupchat' || el.getChild('delay', 'urn:xmpp:delay')) return;
@@ -230,6 +279,7 @@ async function benchLatency(live: Live, sizes: BenchSizes, progress: (s: string)
     if (body === null) return;
     const now = performance.now();
     if (from === `${live.room}/incident-bot`) {
+      botLines.push(now);
       for (const n of numbersIn(body)) if (!seenNumber.has(n)) seenNumber.set(n, now);
     } else if (body.startsWith('echo ')) {
       const id = body.slice(5);
@@ -254,8 +304,7 @@ async function benchLatency(live: Live, sizes: BenchSizes, progress: (s: string)
   };
 
   // The echo bot joins the same room (nick 'echo') for the baseline; it only speaks there while echoSays.on.
-  const echoOnline = live.echoSays;
-  await observeRoom(live.echo, live.room, 'echo');
+  await observer.waitForOccupant('echo');
 
   for (let r = 0; r < sizes.reps; r++) {
     // Bot: reports → announcements (possibly folded by storm grouping).
@@ -265,10 +314,12 @@ async function benchLatency(live: Live, sizes: BenchSizes, progress: (s: string)
       const sentAt: number[] = [];
       await sleep(sizes.quietMs); // a quiet room: the previous burst's storm is over
       await sendWindowed(live.peer, live.botJid, payloads, (i) => (sentAt[i] = performance.now()));
+      // The bot is another process: its numbers are read from its store (read-only, as a backup would).
+      const numberOf = new Map((await readStoreContents(live.storePath)).incidents.map((s) => [s.key, s.number]));
       const numbers = incs.map((i) => {
-        const s = live.bot.store.get(incidentKey(i));
-        if (!s) throw new Error(`latency: incident ${i.id} acknowledged but not in the store`);
-        return s.number;
+        const n = numberOf.get(incidentKey(i));
+        if (n === undefined) throw new Error(`latency: incident ${i.id} acknowledged but not in the store`);
+        return n;
       });
       await waitAll(() => numbers.every((n) => seenNumber.has(n)), 'every announcement');
       record(botP, numbers.map((n, i) => seenNumber.get(n)! - sentAt[i]!));
@@ -278,13 +329,17 @@ async function benchLatency(live: Live, sizes: BenchSizes, progress: (s: string)
       const incs = reports(sizes.latency);
       const payloads = incs.map((i) => encodeIodef('report', i));
       const sentAt: number[] = [];
-      echoOnline.on = true;
+      await live.echoSays(true);
       await sendWindowed(live.peer, live.echoJid, payloads, (i) => (sentAt[i] = performance.now()));
       await waitAll(() => incs.every((i) => seenId.has(i.id)), 'every echo line');
-      echoOnline.on = false;
+      await live.echoSays(false);
       record(echoP, incs.map((inc, i) => seenId.get(inc.id)! - sentAt[i]!));
     }
-    progress(`latency rep ${r + 1}: bot p99 ${botP.p99.at(-1)!.toFixed(0)} ms, echo p99 ${echoP.p99.at(-1)!.toFixed(0)} ms`);
+    const gaps = botLines.slice(1).map((t, i) => t - botLines[i]!);
+    progress(
+      `latency rep ${r + 1}: bot p99 ${botP.p99.at(-1)!.toFixed(0)} ms in ${botLines.length} room lines (longest gap ${Math.max(0, ...gaps).toFixed(0)} ms), echo p99 ${echoP.p99.at(-1)!.toFixed(0)} ms`,
+    );
+    botLines.length = 0;
   }
   const rows: Row[] = [];
   for (const p of ['p50', 'p95', 'p99'] as const) {
@@ -320,7 +375,7 @@ async function buildStore(path: string, n: number): Promise<IncidentStore> {
   return store;
 }
 
-/** Median add+commit time for `k` single reports, and the median of the append+fdatasync part alone. */
+/** Median add+commit time for `k` single reports, and the median of the append (O_DSYNC write) part alone. */
 async function timeCommits(store: IncidentStore, k: number): Promise<{ commit: number; sync: number }> {
   const from = `incidents@${PEER}/bot`;
   const commit: number[] = [];
@@ -379,9 +434,9 @@ async function benchStore(sizes: BenchSizes, progress: (s: string) => void): Pro
       await store.close();
       const bytes = await storeBytes(path);
       results.push({ n, commit, sync });
-      progress(`store ${n}: built in ${(built / 1000).toFixed(1)} s, log ${(bytes.log / 1e6).toFixed(1)} MB, add+commit ${commit.toFixed(2)} ms (append+fdatasync ${sync.toFixed(2)} ms)`);
+      progress(`store ${n}: built in ${(built / 1000).toFixed(1)} s, log ${(bytes.log / 1e6).toFixed(1)} MB, add+commit ${commit.toFixed(2)} ms (append (O_DSYNC write) ${sync.toFixed(2)} ms)`);
       notes.push(
-        `store ${n}: log ${(bytes.log / 1e6).toFixed(1)} MB, checkpoint ${(bytes.checkpoint / 1e6).toFixed(1)} MB; add+commit median ${commit.toFixed(2)} ms, of which append+fdatasync ${sync.toFixed(2)} ms (${pct(sync / commit)})`,
+        `store ${n}: log ${(bytes.log / 1e6).toFixed(1)} MB, checkpoint ${(bytes.checkpoint / 1e6).toFixed(1)} MB; add+commit median ${commit.toFixed(2)} ms, of which append (O_DSYNC write) ${sync.toFixed(2)} ms (${pct(sync / commit)})`,
       );
       if (largest) await rm(dirname(largest), { recursive: true, force: true });
       largest = path;
@@ -532,9 +587,10 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
       rows.push(...(await benchIngest(live, sizes, progress)));
       rows.push(...(await benchLatency(live, sizes, progress)));
     } finally {
-      await live.bot.stop().catch(() => undefined);
+      await stopChild(live.bot);
+      await stopChild(live.echo);
       await live.prosody.stop();
-      await rm(join(live.bot.config.storage.path, '..'), { recursive: true, force: true });
+      await rm(dirname(live.storePath), { recursive: true, force: true });
     }
   }
   if (wanted('store')) {

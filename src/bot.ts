@@ -151,12 +151,13 @@ async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome, kind:
     }
   }
   const change = kind === 'request' ? 'request' : kind === 'response' ? 'response' : outcome.change;
-  const text = formatAnnouncement(outcome.stored, { change, ...(roomRefused ? { roomRefused } : {}) });
+  const { stored } = outcome;
   announcer.announce(room, {
-    number: outcome.stored.number,
+    number: stored.number,
     change: change === 'new' ? 'new' : change === 'updated' ? 'updated' : change,
-    fromDomain: domainOf(outcome.stored.from),
-    text,
+    fromDomain: domainOf(stored.from),
+    // Made only if it is sent on its own: in a storm most announcements are folded into a summary line.
+    text: () => formatAnnouncement(stored, { change, ...(roomRefused ? { roomRefused } : {}) }),
   });
 }
 

@@ -6,14 +6,14 @@
  *   {"d":"<outbox id>"}       an owed stanza done (delivered, refused or given up)
  *   {"c":<next #N>}           end of a batch: everything since the previous commit line counts only if this is there
  *
- * A batch is one write followed by fdatasync, so a report is acknowledged only once its line is on disk, and the
+ * A batch is one write to a file opened with O_DSYNC (the write returns once the data is on disk), so a report is acknowledged only once its line is on disk, and the
  * cost of a commit depends on what changed, not on how many incidents are stored. A crash in the middle of a write
  * leaves a torn batch without its commit line: it was never acknowledged, and replay drops it.
  *
  * A record's bytes can be read back on their own (`readRecord`) from the offset replay or append reported, so
  * the store keeps only an index in memory and loads incidents when asked.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { OutboxEntry, StoredIncident } from './stored-incident.js';
 
@@ -48,11 +48,9 @@ export class IncidentLog {
 
   /** Opens (creating) the log and drops a torn final batch; `validEnd` is where the last complete batch ends. */
   static async open(path: string, validEnd: number): Promise<IncidentLog> {
-    // 'r+' (not 'a'): batches are written at explicit positions, and a failed one is cut off by truncate.
-    const handle = await open(path, 'r+').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return open(path, 'w+');
-      throw err;
-    });
+    // Read-write, not append: batches are written at explicit positions, and a failed one is cut off by truncate.
+    // O_DSYNC: a write returns once its data is on disk, so a batch is one system call, not a write plus fdatasync.
+    const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_DSYNC, 0o600);
     const { size } = await handle.stat();
     if (size > validEnd) await handle.truncate(validEnd);
     return new IncidentLog(handle, path, validEnd);
@@ -88,7 +86,6 @@ export class IncidentLog {
     const bytes = Buffer.from(parts.join(''));
     try {
       await this.handle.write(bytes, 0, bytes.length, this.end);
-      await this.handle.datasync();
     } catch (err) {
       await this.handle.truncate(this.end).catch(() => undefined);
       throw err;

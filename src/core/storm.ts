@@ -8,8 +8,11 @@ export interface PendingAnnouncement {
   change: string;
   /** The reporting peer's domain. */
   fromDomain: string;
-  text: string;
+  /** The whole announcement, or how to make it: during a storm most are folded and never need their text. */
+  text: string | (() => string);
 }
+
+const textOf = (p: PendingAnnouncement): string => (typeof p.text === 'string' ? p.text : p.text());
 
 /** Below this many pending items each announcement is sent as is. */
 export const GROUP_THRESHOLD = 3;
@@ -26,7 +29,7 @@ export interface FoldedLine {
 
 /** Like foldBacklog, keeping which announcements each line covers (the announcer sends one and keeps the rest). */
 export function foldGroups(pending: readonly PendingAnnouncement[], threshold = GROUP_THRESHOLD): FoldedLine[] {
-  if (pending.length < threshold) return pending.map((p) => ({ text: p.text, items: [p] }));
+  if (pending.length < threshold) return pending.map((p) => ({ text: textOf(p), items: [p] }));
   const groups = new Map<string, PendingAnnouncement[]>();
   for (const p of pending) {
     const key = `${p.change}\u0000${p.fromDomain}`;
@@ -36,7 +39,7 @@ export function foldGroups(pending: readonly PendingAnnouncement[], threshold = 
   }
   return [...groups.values()].map((items) => {
     const first = items[0]!;
-    if (items.length === 1) return { text: first.text, items };
+    if (items.length === 1) return { text: textOf(first), items };
     const numbers = [...new Set(items.map((i) => i.number))].sort((a, b) => a - b);
     return { text: `${numbers.length} ${first.change} incidents from ${first.fromDomain}: ${ranges(numbers)} — !list to see them`, items };
   });

@@ -97,3 +97,28 @@ export function firstChild(el: Element, name: string, ns?: string): Element | un
 export function textOf(el: Element): string {
   return el.getText().trim();
 }
+
+/**
+ * Whether an element's XML would exceed `max` characters, counted without serialising it: names, attributes and
+ * text, as `toString()` would write them before escaping. Stops counting as soon as the limit is passed, so a giant
+ * payload costs no more than a normal one.
+ */
+export function xmlLongerThan(root: Element, max: number): boolean {
+  let size = 0;
+  const stack: Array<Element | string> = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (typeof node === 'string') {
+      size += node.length;
+    } else {
+      size += 2 * node.name.length + 5; // <name>…</name>
+      for (const key in node.attrs) {
+        const value = node.attrs[key] as unknown;
+        if (value !== undefined && value !== null) size += key.length + String(value).length + 4; // ␠key="value"
+      }
+      for (const child of node.children) stack.push(child as Element | string);
+    }
+    if (size > max) return true;
+  }
+  return false;
+}

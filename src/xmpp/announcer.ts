@@ -23,7 +23,7 @@ export interface AnnouncerOptions {
   quietMs?: number;
 }
 
-export const ANNOUNCER_DEFAULTS: Required<AnnouncerOptions> = { intervalMs: 100, stormLines: 15, stormIntervalMs: 2000, quietMs: 5000 };
+export const ANNOUNCER_DEFAULTS: Required<AnnouncerOptions> = { intervalMs: 100, stormLines: 20, stormIntervalMs: 2000, quietMs: 5000 };
 
 
 interface RoomState {
@@ -96,11 +96,11 @@ export class Announcer {
     state.due = due;
     state.timer = setTimeout(() => {
       state.timer = undefined;
-      void this.flush(room, state);
+      this.flush(room, state);
     }, due - Date.now());
   }
 
-  private async flush(room: string, state: RoomState): Promise<void> {
+  private flush(room: string, state: RoomState): void {
     // Once the storm's budget is spent, a waiting reply goes first: admins are not kept behind summaries.
     const replyFirst = state.replies.length > 0 && (this.budgetSpent(state) || state.pending.length === 0);
     let text: string | undefined;
@@ -117,7 +117,9 @@ export class Announcer {
     }
     if (text !== undefined) {
       state.lastSent = Date.now();
-      await this.rooms.send(room, text).catch((err: Error) => this.log.warn({ room, err: err.message }, 'room message not sent'));
+      // Not awaited: the next slot is timed from now, not from when the socket took this line (under a flood the
+      // write can lag, and waiting for it stretched 100 ms slots to 300 ms). Lines still leave in order.
+      void this.rooms.send(room, text).catch((err: Error) => this.log.warn({ room, err: err.message }, 'room message not sent'));
     }
     if (this.states.get(room) === state && (state.replies.length > 0 || state.pending.length > 0)) this.schedule(room, state);
   }

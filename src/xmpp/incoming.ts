@@ -20,6 +20,7 @@ import {
 import type { IodefKind } from '../protocol/incident.js';
 import { decodeIodef, encodeIodef, INCIDENT_NS, IODEF_NS } from '../protocol/iodef.js';
 import { decodeLegacy, findLegacyPayload } from '../protocol/legacy.js';
+import { xmlLongerThan } from '../protocol/xml.js';
 import { domainOf } from '../protocol/validate.js';
 import type { Client } from './connection.js';
 import { badRequest, forbidden, internalError, itemNotFound, stanzaError } from './stanza-errors.js';
@@ -51,10 +52,9 @@ function refuseEarly(deps: RouteDeps, from: string, payload: Element): { kind: '
     deps.count('rejected-rate-limit');
     return { kind: 'rate', text: `too many reports from ${bareJid(from)}: at most ${deps.config.limits.reportsPerMinute} a minute; retry later` };
   }
-  const size = payload.toString().length;
-  if (size > deps.config.limits.maxIncidentBytes) {
+  if (xmlLongerThan(payload, deps.config.limits.maxIncidentBytes)) {
     deps.count('rejected-too-large');
-    return { kind: 'size', text: `incident too large (${size} characters of XML, at most ${deps.config.limits.maxIncidentBytes})` };
+    return { kind: 'size', text: `incident too large (more than ${deps.config.limits.maxIncidentBytes} characters of XML)` };
   }
   return undefined;
 }

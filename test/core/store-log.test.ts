@@ -178,6 +178,7 @@ describe('compaction', () => {
       store.save(s);
       await store.commit();
     }
+    await store.close(); // lets housekeeping that follows the last commit finish
     const logs = readdirSync(dir).filter((f) => f.endsWith('.log'));
     expect(logs).toHaveLength(1);
     expect(logs[0]).not.toBe('incidents.1.log');
@@ -237,12 +238,19 @@ describe('migration from the inline format', () => {
 describe('a failed write', () => {
   it('rejects the commit, cuts the partial batch and keeps the changes for the next commit', async () => {
     const store = await storeWith(['INC-1']);
-    const log = (store as unknown as { log: { handle: { datasync(): Promise<void> } } }).log;
-    const real = log.handle.datasync.bind(log.handle);
-    log.handle.datasync = () => Promise.reject(new Error('EIO: simulated'));
+    type Write = (buffer: Buffer, offset: number, length: number, position: number) => Promise<unknown>;
+    const handle = (store as unknown as { log: { handle: { write: Write } } }).log.handle;
+    const real = handle.write.bind(handle);
+    // The disk takes half the batch, then fails: the half must not stay in the log.
+    handle.write = async (buffer, offset, length, position) => {
+      await real(buffer, offset, Math.floor(length / 2), position);
+      throw new Error('EIO: simulated');
+    };
+    const before = statSync(logFile()).size;
     store.add(entry('INC-2'));
     await expect(store.commit()).rejects.toThrow('EIO');
-    log.handle.datasync = real;
+    handle.write = real;
+    expect(statSync(logFile()).size).toBe(before);
     const sizeAfterFailure = statSync(logFile()).size;
     await store.commit();
     expect(statSync(logFile()).size).toBeGreaterThan(sizeAfterFailure);
