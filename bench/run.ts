@@ -313,15 +313,19 @@ async function benchLatency(live: Live, sizes: BenchSizes, progress: (s: string)
       const payloads = incs.map((i) => encodeIodef('report', i));
       const sentAt: number[] = [];
       await sleep(sizes.quietMs); // a quiet room: the previous burst's storm is over
+      const seenBefore = seenNumber.size;
       await sendWindowed(live.peer, live.botJid, payloads, (i) => (sentAt[i] = performance.now()));
-      // The bot is another process: its numbers are read from its store (read-only, as a backup would).
+      // Every burst's incidents are new, so N new numbers in the room means all were announced. Only then is the
+      // bot's store read (another process's: read-only, as a backup would): reading it parses every incident, and
+      // doing it while lines still arrive would delay this process's timestamps of them.
+      await waitAll(() => seenNumber.size >= seenBefore + incs.length, 'every announcement');
       const numberOf = new Map((await readStoreContents(live.storePath)).incidents.map((s) => [s.key, s.number]));
       const numbers = incs.map((i) => {
         const n = numberOf.get(incidentKey(i));
         if (n === undefined) throw new Error(`latency: incident ${i.id} acknowledged but not in the store`);
+        if (!seenNumber.has(n)) throw new Error(`latency: #${n} was never announced`);
         return n;
       });
-      await waitAll(() => numbers.every((n) => seenNumber.has(n)), 'every announcement');
       record(botP, numbers.map((n, i) => seenNumber.get(n)! - sentAt[i]!));
     }
     // Baseline: a bare client that says the id in the room as it acknowledges.
