@@ -53,7 +53,7 @@ export interface BenchSizes {
 export type BenchSection = 'live' | 'store' | 'codec';
 
 const QUIET_MS = ANNOUNCER_DEFAULTS.quietMs + 500;
-export const FULL: BenchSizes = { ingest: 2000, latency: 1000, store: [1_000, 10_000, 100_000], commits: 20, codec: 5000, reps: 3, quietMs: QUIET_MS };
+export const FULL: BenchSizes = { ingest: 2000, latency: 1000, store: [1_000, 10_000, 100_000], commits: 20, codec: 5000, reps: 5, quietMs: QUIET_MS };
 export const QUICK: BenchSizes = { ingest: 200, latency: 100, store: [1_000, 10_000], commits: 20, codec: 2000, reps: 3, quietMs: QUIET_MS };
 
 export interface Row {

@@ -65,6 +65,8 @@ export class IncidentStore {
   private readonly cache = new Map<number, StoredIncident>();
   /** Changed since the last commit: written by the next one. */
   private readonly dirty = new Map<number, StoredIncident>();
+  /** Being written right now. */
+  private readonly inFlight = new Map<number, StoredIncident>();
   private readonly outboxEntries: OutboxEntry[];
   /** The outbox as the log has it: what a checkpoint may record. */
   private readonly committedOutbox: Map<string, OutboxEntry>;
@@ -185,8 +187,8 @@ export class IncidentStore {
   }
 
   getByNumber(number: number): StoredIncident | undefined {
-    const dirty = this.dirty.get(number);
-    if (dirty) return dirty;
+    const pending = this.dirty.get(number) ?? this.inFlight.get(number);
+    if (pending) return pending;
     const cached = this.cache.get(number);
     if (cached) {
       this.cache.delete(number); // move to the most recently used end
@@ -294,13 +296,17 @@ export class IncidentStore {
       const entry = change === 'changed' ? this.outboxEntries.find((e) => e.id === id) : undefined;
       ops.push(entry ? { kind: 'outbox', entry } : { kind: 'done', id });
     }
-    // Taken now: changes made while the write is in flight belong to the next batch.
+    // Taken now: changes made while the write is in flight belong to the next batch. Until the write is done these
+    // records are neither dirty nor readable from the log: lookups find them in `inFlight`, so a report arriving
+    // meanwhile about the same incident changes this very object instead of a stale copy (or a duplicate).
+    for (const r of records) this.inFlight.set(r.number, r);
     this.dirty.clear();
     this.outboxChanges = new Map();
     let spans: Map<number, RecordSpan>;
     try {
       spans = await this.log.append(ops, nextNumber);
     } catch (err) {
+      for (const r of records) this.inFlight.delete(r.number);
       for (const r of records) if (!this.dirty.has(r.number)) this.dirty.set(r.number, r);
       for (const [id, change] of outboxChanges) if (!this.outboxChanges.has(id)) this.outboxChanges.set(id, change);
       throw err;
@@ -310,6 +316,7 @@ export class IncidentStore {
       const entry = this.index.get(record.number);
       const span = spans.get(record.number);
       if (entry && span) this.setRow(entry, [record.number, record.key, written[i]!.state, written[i]!.trusted ? 1 : 0, record.from, span.offset, span.length]);
+      this.inFlight.delete(record.number);
       if (!this.dirty.has(record.number)) this.remember(record);
     });
     for (const [id, change] of outboxChanges) {
@@ -372,7 +379,10 @@ export class IncidentStore {
   }
 
   private indexRecord(record: StoredIncident, span?: RecordSpan): void {
-    const { number, key, state, trusted, from } = record;
+    const { number, state, trusted } = record;
+    // The index lives as long as the bot: its strings must not be slices of a received stanza's text.
+    const key = fresh(record.key);
+    const from = fresh(record.from);
     const entry = this.entryFor({ number, key, state, trusted, from });
     if (span) this.setRow(entry, [number, key, state, trusted ? 1 : 0, from, span.offset, span.length]);
     this.cache.delete(number);
@@ -412,6 +422,11 @@ function applyOutbox(base: OutboxEntry[], changed: OutboxEntry[], done: string[]
   for (const entry of changed) byId.set(entry.id, entry);
   for (const id of done) byId.delete(id);
   return [...byId.values()];
+}
+
+/** A copy of a string that shares no memory with it (a slice keeps its whole parent string alive). */
+function fresh(text: string): string {
+  return (' ' + text).slice(1);
 }
 
 function firstLogName(path: string): string {

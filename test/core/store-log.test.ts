@@ -280,3 +280,19 @@ describe('one writer', () => {
     expect(existsSync(`${file}.lock`)).toBe(false);
   });
 });
+
+describe('while a batch is being written', () => {
+  it('a lookup finds the incident being written (the same object), so a change made meanwhile is not lost', async () => {
+    const store = await open(file);
+    const added = store.add(entry('INC-1'));
+    const first = store.commit(); // in flight, not awaited
+    const found = store.get(added.key);
+    expect(found).toBe(added);
+    found!.state = 'acked';
+    store.save(found!);
+    await Promise.all([first, store.commit()]);
+    expect(store.size).toBe(1);
+    const onDisk = await readStoreContents(file);
+    expect(onDisk.incidents.map((s) => [s.number, s.state])).toEqual([[1, 'acked']]);
+  });
+});
