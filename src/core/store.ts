@@ -314,6 +314,8 @@ export class IncidentStore {
     this.committedNextNumber = nextNumber;
     records.forEach((record, i) => {
       const entry = this.index.get(record.number);
+      // The live summary follows what was written too, should a change have come after its save().
+      if (entry && !this.dirty.has(record.number)) Object.assign(entry, written[i]);
       const span = spans.get(record.number);
       if (entry && span) this.setRow(entry, [record.number, record.key, written[i]!.state, written[i]!.trusted ? 1 : 0, record.from, span.offset, span.length]);
       this.inFlight.delete(record.number);

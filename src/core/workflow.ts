@@ -42,10 +42,10 @@ export function receiveReport(store: IncidentStore, incoming: Arrival): ReportOu
 
   rememberPeer(known, arrival.from);
   keepVersion(known, arrival, at);
-  store.save(known);
   if (!arrival.trusted && bareJid(arrival.from) !== bareJid(known.from)) {
     known.timeline.push({ at, who: arrival.from, action: 'untrusted update not applied' });
     keepBounded(known);
+    store.save(known);
     return { change: 'untrusted-update', stored: known };
   }
   known.incident = mergeRevision(known.incident, arrival.incident);
@@ -53,6 +53,7 @@ export function receiveReport(store: IncidentStore, incoming: Arrival): ReportOu
   if (arrival.incident.status === 'resolved') known.state = 'resolved';
   known.timeline.push({ at, who: arrival.from, action: arrival.incident.status === 'resolved' ? 'resolved by peer' : 'updated by peer' });
   keepBounded(known);
+  store.save(known); // last: save() also updates the in-memory index (state, trust) from the incident
   return { change: 'updated', stored: known };
 }
 

@@ -122,6 +122,19 @@ describe('receiveReport', () => {
     expect(out.stored.state).toBe('resolved');
     expect(out.stored.incident.status).toBe('resolved');
     expect(out.stored.timeline.at(-1)).toEqual({ at: T1, who: REPORTER, action: 'resolved by peer' });
+    // What !list and !stats read without loading incidents agrees, before and after the commit.
+    expect(store.summaries().find((s) => s.number === out.stored.number)?.state).toBe('resolved');
+  });
+
+  it('the index agrees with a peer resolution once committed, and after a reopen', async () => {
+    receiveReport(store, arrival(incident()));
+    await store.commit();
+    receiveReport(store, arrival(incident(UUID, (i) => (i.status = 'resolved')), { at: T1 }));
+    await store.commit();
+    expect(store.summaries()[0]?.state).toBe('resolved');
+    await store.close();
+    store = await IncidentStore.open(path.join(dir, 'incidents.json'));
+    expect(store.summaries()[0]?.state).toBe('resolved');
   });
 
   it('a changed version from an untrusted other sender is kept but not applied', () => {
