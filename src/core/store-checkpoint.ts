@@ -4,6 +4,7 @@
  * it already covers. Opening the store reads this small document and replays only the log written after it,
  * instead of parsing every incident.
  */
+import { basename } from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
 import type { OutboxEntry, StoredIncident, TriageState } from './stored-incident.js';
@@ -31,6 +32,16 @@ export interface InlineStore {
 }
 
 export type StoreDocument = Checkpoint | InlineStore;
+
+/** The log file of a new store: `incidents.json` → `incidents.1.log`, next to it. */
+export function firstLogName(path: string): string {
+  return `${basename(path).replace(/\.json$/i, '')}.1.log`;
+}
+
+/** What a store without a checkpoint yet starts from: nothing, and its first log (replayed in full if it exists). */
+export function emptyCheckpoint(path: string): Checkpoint {
+  return { version: 2, log: firstLogName(path), logOffset: 0, nextNumber: 1, outbox: [], index: [] };
+}
 
 /** lowdb keeps its default data for a falsy file content (`null`, `0`): refuse anything that is not a store. */
 function parseStoreDocument(text: string): StoreDocument {

@@ -99,10 +99,7 @@ export class IncidentLog {
    * and keeping it synchronous keeps every lookup in the store (and so in the workflow and commands) synchronous.
    */
   readRecord(span: RecordSpan): StoredIncident {
-    const buffer = Buffer.allocUnsafe(span.length);
-    const read = readSync(this.handle.fd, buffer, 0, span.length, span.offset);
-    if (read !== span.length) throw new Error(`incident store log ${this.path}: short read at byte ${span.offset}`);
-    return JSON.parse(buffer.toString('utf8')) as StoredIncident;
+    return readRecordAt(this.handle.fd, span, this.path);
   }
 
   /** The raw bytes of one record (compaction copies them without parsing). */
@@ -115,6 +112,22 @@ export class IncidentLog {
   async close(): Promise<void> {
     await this.handle.close();
   }
+}
+
+/** One record's JSON at `span` in an open log file (the store's handle, or a read-only reader's). */
+export function readRecordAt(fd: number, span: RecordSpan, path: string): StoredIncident {
+  const buffer = Buffer.allocUnsafe(span.length);
+  const read = readSync(fd, buffer, 0, span.length, span.offset);
+  if (read !== span.length) throw new Error(`incident store log ${path}: short read at byte ${span.offset}`);
+  return JSON.parse(buffer.toString('utf8')) as StoredIncident;
+}
+
+/** The outbox as of a checkpoint, with the log's later changes applied in order. */
+export function outboxAfter(base: readonly OutboxEntry[], batch: Pick<ReplayedBatch, 'outbox' | 'done'>): OutboxEntry[] {
+  const byId = new Map(base.map((e) => [e.id, e]));
+  for (const entry of batch.outbox) byId.set(entry.id, entry);
+  for (const id of batch.done) byId.delete(id);
+  return [...byId.values()];
 }
 
 /**

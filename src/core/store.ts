@@ -13,9 +13,9 @@
 import { readdir, mkdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Incident } from '../protocol/incident.js';
-import { CheckpointFile, type Checkpoint, type IndexRow, type InlineStore } from './store-checkpoint.js';
+import { CheckpointFile, emptyCheckpoint, firstLogName, type Checkpoint, type IndexRow, type InlineStore } from './store-checkpoint.js';
 import { StoreLock } from './store-lock.js';
-import { IncidentLog, replayLog, type LogOp, type RecordSpan } from './store-log.js';
+import { IncidentLog, outboxAfter, replayLog, type LogOp, type RecordSpan } from './store-log.js';
 import type { OutboxEntry, StoredIncident, TriageState } from './stored-incident.js';
 
 export type * from './stored-incident.js';
@@ -119,12 +119,12 @@ export class IncidentStore {
     const { file, document } = read;
     if (document?.version === 1) return IncidentStore.migrate(path, tune, file, document);
     // No checkpoint yet: a new store, or one that crashed before its first checkpoint (the log alone suffices).
-    const checkpoint: Checkpoint = document ?? { version: 2, log: firstLogName(path), logOffset: 0, nextNumber: 1, outbox: [], index: [] };
+    const checkpoint: Checkpoint = document ?? emptyCheckpoint(path);
     try {
       const logPath = join(dirname(path), checkpoint.log);
       const { batch, validEnd } = replayLog(logPath, checkpoint.logOffset, checkpoint.nextNumber);
       const log = await IncidentLog.open(logPath, Math.max(validEnd, checkpoint.logOffset));
-      const outbox = applyOutbox(checkpoint.outbox, batch.outbox, batch.done);
+      const outbox = outboxAfter(checkpoint.outbox, batch);
       const store = new IncidentStore(tune, file, log, { nextNumber: batch.nextNumber, outbox, checkpointedAt: checkpoint.logOffset });
       for (const row of checkpoint.index) store.indexRow(row);
       for (const { record, span } of batch.records) store.indexRecord(record, span);
@@ -418,21 +418,9 @@ export class IncidentStore {
   }
 }
 
-/** The outbox as of the checkpoint, with the log's later changes applied in order. */
-function applyOutbox(base: OutboxEntry[], changed: OutboxEntry[], done: string[]): OutboxEntry[] {
-  const byId = new Map(base.map((e) => [e.id, e]));
-  for (const entry of changed) byId.set(entry.id, entry);
-  for (const id of done) byId.delete(id);
-  return [...byId.values()];
-}
-
 /** A copy of a string that shares no memory with it (a slice keeps its whole parent string alive). */
 function fresh(text: string): string {
   return (' ' + text).slice(1);
-}
-
-function firstLogName(path: string): string {
-  return `${basename(path).replace(/\.json$/i, '')}.1.log`;
 }
 
 /** Logs left by a compaction that crashed before or after switching the checkpoint. */
