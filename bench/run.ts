@@ -3,7 +3,7 @@
  * Every figure is printed next to a baseline measured in the same run. Exits 0 even when a target is missed
  * (it is a measurement); non-zero only when the harness itself fails.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -19,6 +19,7 @@ import { silentLogger } from '../src/log.js';
 import { decodeIodef, encodeIodef, findIodefPayload, INCIDENT_NS, IODEF_NS } from '../src/protocol/iodef.js';
 import { parseXml } from '../src/protocol/xml.js';
 import { ANNOUNCER_DEFAULTS } from '../src/xmpp/announcer.js';
+import { startNodeProcess } from '../test/harness/node-process.js';
 import { nextStanza, startProsody, type Client, type Element, type Prosody } from '../test/harness/prosody.js';
 import { readStoreContents } from '../src/core/store-reader.js';
 import { sampleIncident } from '../test/harness/peers.js';
@@ -117,29 +118,15 @@ interface Live {
 /** Starts a child (node + tsx) and resolves once a stdout line satisfies `ready`. */
 async function spawnReady(args: string[], ready: (line: string) => boolean, what: string): Promise<ChildProcess> {
   // BENCH_CPU_PROF=DIR writes a CPU profile of each child there (what the bot spends its time on, away from the bench).
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_FORMAT: 'json' } });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} not ready after 60 s:\n${output.slice(-2000)}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (output.split('\n').some(ready)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited (${code}):\n${output.slice(-2000)}`));
-    });
+  const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const started = await startNodeProcess(args, {
+    ready: (stdout) => stdout.split('\n').some(ready),
+    what,
+    timeoutMs: 60_000,
+    env: { ...process.env, LOG_FORMAT: 'json' },
+    nodeArgs,
   });
-  // Keep draining its output so it never blocks on a full pipe.
-  child.stdout!.removeAllListeners('data').resume();
-  child.stderr!.removeAllListeners('data').resume();
-  child.removeAllListeners('exit');
-  return child;
+  return started.child;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

@@ -3,7 +3,6 @@
  * from a peer, restart it, and check that every report that got an IQ result is in the store and that the store
  * file is still valid JSON. Used by `scripts/crash-test.ts` (1,000 reports) and test/robustness/crash.test.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readStoreContents } from '../../src/core/store-reader.js';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { join } from 'node:path';
 import xml from '@xmpp/xml';
 import { encodeIodef } from '../../src/protocol/iodef.js';
 import { sampleIncident } from './peers.js';
+import { startNodeProcess, type NodeProcess } from './node-process.js';
 import { startProsody, type Prosody } from './prosody.js';
 import { botConfigJson } from './room.js';
 
@@ -44,48 +44,16 @@ export interface CrashReport {
   seconds: number;
 }
 
-interface RunningBot {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output: () => string;
-}
+type RunningBot = NodeProcess;
 
 /** Starts `node --import tsx src/main.ts --config FILE` and resolves once it logged "bot started". */
-async function startBotProcess(configFile: string, timeoutMs = 30_000): Promise<RunningBot> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', configFile], {
+function startBotProcess(configFile: string, timeoutMs = 30_000): Promise<RunningBot> {
+  return startNodeProcess(['src/main.ts', '--config', configFile], {
+    ready: (stdout) => stdout.includes('"msg":"bot started"'),
+    what: 'the bot',
+    timeoutMs,
     cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const output = () => `--- stdout ---\n${stdout.slice(-4000)}\n--- stderr ---\n${stderr.slice(-4000)}`;
-  await new Promise<void>((resolve, reject) => {
-    let done = false;
-    const finish = (err?: Error) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (err) reject(err);
-      else resolve();
-    };
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish(new Error(`the bot did not log "bot started" within ${timeoutMs} ms\n${output()}`));
-    }, timeoutMs);
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (stdout.includes('"msg":"bot started"')) finish();
-    });
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    void exited.then(({ code, signal }) => finish(new Error(`the bot exited during start-up (${signal ?? `code ${code}`})\n${output()}`)));
-  });
-  // Keep only a bounded tail of the logs from now on (a burst logs a line per report).
-  child.stdout!.removeAllListeners('data');
-  child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-8000)));
-  return { child, exited, output };
 }
 
 /** Reads what is on disk without opening the store for writing (nothing is repaired before we look). */
