@@ -7,7 +7,7 @@
 import { client } from '@xmpp/client';
 import xml, { type Element } from '@xmpp/xml';
 import { INCIDENT_NS, IODEF_NS } from '../src/protocol/iodef.js';
-import { plainCredentials } from '../test/harness/clients.js';
+import { plainCredentials } from '../dev-tools/clients.js';
 
 const [service, domain, username, password, room] = process.argv.slice(2);
 if (!service || !domain || !username || !password || !room) {

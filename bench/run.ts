@@ -19,11 +19,11 @@ import { silentLogger } from '../src/log.js';
 import { decodeIodef, encodeIodef, findIodefPayload, INCIDENT_NS, IODEF_NS } from '../src/protocol/iodef.js';
 import { parseXml } from '../src/protocol/xml.js';
 import { ANNOUNCER_DEFAULTS } from '../src/xmpp/announcer.js';
-import { startNodeProcess } from '../test/harness/node-process.js';
-import { nextStanza, startProsody, type Client, type Element, type Prosody } from '../test/harness/prosody.js';
+import { startNodeProcess } from '../dev-tools/node-process.js';
+import { nextStanza, startProsody, type Client, type Element, type Prosody } from '../dev-tools/prosody.js';
 import { readStoreContents } from '../src/core/store-reader.js';
-import { sampleIncident } from '../test/harness/peers.js';
-import { botConfigJson, observeRoom } from '../test/harness/room.js';
+import { sampleIncident } from '../dev-tools/peers.js';
+import { botConfigJson, observeRoom } from '../dev-tools/room.js';
 
 const execFileP = promisify(execFile);
 const HOME = 'home.localhost';

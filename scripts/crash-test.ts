@@ -6,7 +6,7 @@
  * (test/robustness/crash.test.ts).
  */
 import { Command } from 'commander';
-import { crashRun } from '../test/harness/crash.js';
+import { crashRun } from '../dev-tools/crash.js';
 
 const opts = new Command()
   .option('--reports <n>', 'reports the peer sends', Number, 1000)

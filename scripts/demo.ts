@@ -19,8 +19,8 @@ import { startBot } from '../src/bot.js';
 import { loadConfig } from '../src/core/config.js';
 import { createLogger } from '../src/log.js';
 import { parseXml } from '../src/protocol/xml.js';
-import { startProsody, type Client, type Element } from '../test/harness/prosody.js';
-import { botConfigJson, observeRoom } from '../test/harness/room.js';
+import { startProsody, type Client, type Element } from '../dev-tools/prosody.js';
+import { botConfigJson, observeRoom } from '../dev-tools/room.js';
 
 const opts = new Command()
   .option('--exit-after <seconds>', 'end the demo by itself after this many seconds', Number)

@@ -5,7 +5,7 @@
  * `--heap-snapshots 20000,40000` writes V8 heap snapshots at those stanza counts, to diff when memory grows.
  */
 import { Command } from 'commander';
-import { fuzz, fuzzFailures } from '../test/harness/fuzz.js';
+import { fuzz, fuzzFailures } from '../dev-tools/fuzz.js';
 
 const opts = new Command()
   .option('--count <n>', 'stanzas to send', Number, 100_000)

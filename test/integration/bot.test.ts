@@ -14,9 +14,9 @@ import { silentLogger } from '../../src/log.js';
 import { emptyIncident, type Incident, type IodefKind } from '../../src/protocol/incident.js';
 import { encodeIodef, INCIDENT_NS } from '../../src/protocol/iodef.js';
 import { encodeLegacy } from '../../src/protocol/legacy.js';
-import { nextStanza, startProsody, type Client, type Prosody } from '../harness/prosody.js';
-import { sampleIncident } from '../harness/peers.js';
-import { botConfig, observeRoom, type RoomObserver } from '../harness/room.js';
+import { nextStanza, startProsody, type Client, type Prosody } from '../../dev-tools/prosody.js';
+import { sampleIncident } from '../../dev-tools/peers.js';
+import { botConfig, observeRoom, type RoomObserver } from '../../dev-tools/room.js';
 
 const HOME = 'home.localhost';
 const PEER = 'peer.localhost';

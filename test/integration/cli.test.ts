@@ -15,8 +15,8 @@ import { silentLogger } from '../../src/log.js';
 import { emptyIncident } from '../../src/protocol/incident.js';
 import { encodeIodef } from '../../src/protocol/iodef.js';
 import { encodeLegacy } from '../../src/protocol/legacy.js';
-import { startProsody, type Prosody } from '../harness/prosody.js';
-import { botConfig, botConfigJson, observeRoom } from '../harness/room.js';
+import { startProsody, type Prosody } from '../../dev-tools/prosody.js';
+import { botConfig, botConfigJson, observeRoom } from '../../dev-tools/room.js';
 
 const HOME = 'home.localhost';
 const PEER = 'peer.localhost';

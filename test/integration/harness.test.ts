@@ -1,5 +1,5 @@
 /**
- * Proof that the real-server harness (test/harness/prosody.ts) gives the other integration tests what they rely on:
+ * Proof that the real-server harness (dev-tools/prosody.ts) gives the other integration tests what they rely on:
  * one Prosody, two VirtualHosts standing in for two deployments (home.localhost, peer.localhost), each with MUC,
  * and PLAIN clients that connect in milliseconds. It also pins down the XMPP behaviour the bot depends on:
  * a legacy incident <message> crosses hosts intact; an IODEF report IQ to a FULL JID reaches the client and gets a
@@ -18,7 +18,7 @@ import {
   type Client,
   type Element,
   type Prosody,
-} from '../harness/prosody.js';
+} from '../../dev-tools/prosody.js';
 
 const HOME = 'home.localhost';
 const PEER = 'peer.localhost';

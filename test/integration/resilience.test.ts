@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type Bot } from '../../src/bot.js';
 import { parseConfig, type Config } from '../../src/core/config.js';
 import { silentLogger } from '../../src/log.js';
-import { nextStanza, startProsody, stopClient, type Client, type Element, type Prosody } from '../harness/prosody.js';
-import { recordPeer, sampleIncident, type PeerRecorder } from '../harness/peers.js';
-import { botConfigJson, observeRoom, type BotConfigInput, type RoomObserver } from '../harness/room.js';
+import { nextStanza, startProsody, stopClient, type Client, type Element, type Prosody } from '../../dev-tools/prosody.js';
+import { recordPeer, sampleIncident, type PeerRecorder } from '../../dev-tools/peers.js';
+import { botConfigJson, observeRoom, type BotConfigInput, type RoomObserver } from '../../dev-tools/room.js';
 
 const HOME = 'home.localhost';
 const PEER = 'peer.localhost';

@@ -13,9 +13,9 @@ import { assembleBot, type AssembledBot } from '../../src/bot.js';
 import { loadConfig, type Config } from '../../src/core/config.js';
 import { createLogger } from '../../src/log.js';
 import { StartupError } from '../../src/xmpp/connection.js';
-import { startProsody, type Prosody } from '../harness/prosody.js';
-import { recordPeer, sampleIncident } from '../harness/peers.js';
-import { botConfigJson, observeRoom } from '../harness/room.js';
+import { startProsody, type Prosody } from '../../dev-tools/prosody.js';
+import { recordPeer, sampleIncident } from '../../dev-tools/peers.js';
+import { botConfigJson, observeRoom } from '../../dev-tools/room.js';
 
 const HOME = 'home.localhost';
 const PEER = 'peer.localhost';

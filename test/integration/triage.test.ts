@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type Bot } from '../../src/bot.js';
 import { silentLogger } from '../../src/log.js';
 import { encodeLegacy } from '../../src/protocol/legacy.js';
-import { nextStanza, startProsody, type Client, type Element, type Prosody } from '../harness/prosody.js';
-import { recordPeer, sampleIncident, type PeerRecorder } from '../harness/peers.js';
-import { botConfig, observeRoom, type RoomObserver } from '../harness/room.js';
+import { nextStanza, startProsody, type Client, type Element, type Prosody } from '../../dev-tools/prosody.js';
+import { recordPeer, sampleIncident, type PeerRecorder } from '../../dev-tools/peers.js';
+import { botConfig, observeRoom, type RoomObserver } from '../../dev-tools/room.js';
 
 const HOME = 'home.localhost';
 const PEER = 'peer.localhost';

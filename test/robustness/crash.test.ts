@@ -4,7 +4,7 @@
  * `npx tsx scripts/crash-test.ts`.
  */
 import { describe, expect, it } from 'vitest';
-import { crashRun } from '../harness/crash.js';
+import { crashRun } from '../../dev-tools/crash.js';
 
 describe('kill -9 during a burst of reports', () => {
   it('loses no acknowledged report and leaves a valid store file', async () => {

@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import type { Client } from '../../src/xmpp/connection.js';
 import { RoomJoinError, Rooms } from '../../src/xmpp/rooms.js';
-import { fuzz } from '../harness/fuzz.js';
+import { fuzz } from '../../dev-tools/fuzz.js';
 
 const RESPONSE = fileURLToPath(new URL('../fixtures/iodef/v0.6-response.xml', import.meta.url));
 

@@ -3,7 +3,7 @@
  * stanza path. Nothing may throw, and every IQ get/set gets exactly one result or error.
  */
 import { describe, expect, it } from 'vitest';
-import { fuzz, fuzzFailures, MUTATION_NAMES } from '../harness/fuzz.js';
+import { fuzz, fuzzFailures, MUTATION_NAMES } from '../../dev-tools/fuzz.js';
 
 describe('fuzzing the stanza path', () => {
   it('survives 2,000 mutated stanzas with exactly one reply per IQ', async () => {

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import xml from '@xmpp/xml';
-import { emptyIncident, type Incident, type IodefKind } from '../../src/protocol/incident.js';
-import { decodeIodef, encodeIodef, INCIDENT_NS } from '../../src/protocol/iodef.js';
-import { decodeLegacy, findLegacyPayload } from '../../src/protocol/legacy.js';
+import { emptyIncident, type Incident, type IodefKind } from '../src/protocol/incident.js';
+import { decodeIodef, encodeIodef, INCIDENT_NS } from '../src/protocol/iodef.js';
+import { decodeLegacy, findLegacyPayload } from '../src/protocol/legacy.js';
 import type { Client, Element } from './clients.js';
 import { withTimeout } from './clients.js';
 

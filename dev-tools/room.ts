@@ -5,7 +5,7 @@
 import xml from '@xmpp/xml';
 import type { Client, Element } from './clients.js';
 import { nextStanza, withTimeout } from './clients.js';
-import { parseConfig, type Config } from '../../src/core/config.js';
+import { parseConfig, type Config } from '../src/core/config.js';
 
 const MUC = 'http://jabber.org/protocol/muc';
 const MUC_USER = 'http://jabber.org/protocol/muc#user';

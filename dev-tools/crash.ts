@@ -4,11 +4,11 @@
  * file is still valid JSON. Used by `scripts/crash-test.ts` (1,000 reports) and test/robustness/crash.test.ts.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { readStoreContents } from '../../src/core/store-reader.js';
+import { readStoreContents } from '../src/core/store-reader.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import xml from '@xmpp/xml';
-import { encodeIodef } from '../../src/protocol/iodef.js';
+import { encodeIodef } from '../src/protocol/iodef.js';
 import { sampleIncident } from './peers.js';
 import { startNodeProcess, type NodeProcess } from './node-process.js';
 import { startProsody, type Prosody } from './prosody.js';
@@ -17,7 +17,7 @@ import { botConfigJson } from './room.js';
 const HOME = 'home.localhost';
 const PEER = 'peer.localhost';
 const PASSWORD = 'crash-test-pw';
-const root = new URL('../../', import.meta.url).pathname;
+const root = new URL('../', import.meta.url).pathname;
 
 export interface CrashOptions {
   /** Reports the peer sends (at most; sending stops at the kill). */

@@ -216,7 +216,7 @@ class Server {
     const d = (name: string): string => lua(join(this.dir, name));
     const muc = this.opts.muc ?? true;
     const lines = [
-      '-- Written by test/harness/prosody.ts for a throwaway loopback test server.',
+      '-- Written by dev-tools/prosody.ts for a throwaway loopback test server.',
       ...(process.getuid?.() === 0 ? ['run_as_root = true'] : []),
       `pidfile = ${d('prosody.pid')}`,
       `data_path = ${d('data')}`,

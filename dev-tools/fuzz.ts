@@ -16,12 +16,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import xml, { type Element } from '@xmpp/xml';
 import parse from 'ltx/lib/parse.js';
-import { assembleBot } from '../../src/bot.js';
-import { parseConfig } from '../../src/core/config.js';
-import { silentLogger } from '../../src/log.js';
-import { createConnection } from '../../src/xmpp/connection.js';
+import { assembleBot } from '../src/bot.js';
+import { parseConfig } from '../src/core/config.js';
+import { silentLogger } from '../src/log.js';
+import { createConnection } from '../src/xmpp/connection.js';
 
-const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 const BOT = 'incidents@home.localhost/bot';
 const SENDERS = ['incidents@peer.localhost/bot', 'legacy@peer.localhost/x', 'stranger@evil.localhost/r', 'peer.localhost'];
 
