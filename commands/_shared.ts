@@ -3,7 +3,8 @@
  * splitting long replies. Not a command itself (index.ts lists the commands).
  */
 import type { PeerConfig } from '../src/core/config.js';
-import { classification, oneLine } from '../src/core/announce.js';
+import { classification } from '../src/core/announce.js';
+import { clip, line } from '../src/core/flat-text.js';
 import type { StoredIncident, TriageState } from '../src/core/store.js';
 import type { TriageOutcome } from '../src/core/triage.js';
 import { ipsOf, jidsOf, pickText } from '../src/protocol/incident.js';
@@ -84,7 +85,7 @@ export function trustedPeer(ctx: CommandContext, name: string): PeerConfig | und
   const peer = configuredPeer(peers, name);
   if (!peer) {
     const known = peers.length ? peers.map((p) => p.jid).join(', ') : 'none';
-    ctx.reply(`unknown peer ${oneLine(name, 80)}; configured peers: ${known}`);
+    ctx.reply(line`unknown peer ${clip(name, 80)}; configured peers: ${known}`);
     return undefined;
   }
   if (peer.trust !== 'trusted') {
@@ -120,14 +121,9 @@ export function listLine(stored: StoredIncident): string {
   const i = stored.incident;
   const source = jidsOf(i.sources)[0] ?? ipsOf(i.sources)[0];
   const text = pickText(i.texts);
-  const detail = source !== undefined ? oneLine(source, 80) : text !== undefined ? oneLine(text, 60) : undefined;
+  const detail = source !== undefined ? line` — ${clip(source, 80)}` : text !== undefined ? line` — ${clip(text, 60)}` : '';
   const from = domainOf(stored.from) || bareJid(stored.from);
-  return [
-    `#${stored.number} [${stored.state}] sev ${i.severity ?? '?'} ${classification(i)}`,
-    detail ? ` — ${detail}` : '',
-    ` (from ${oneLine(from, 80)})`,
-    stored.trusted ? '' : ' ⚠ UNTRUSTED',
-  ].join('');
+  return line`#${stored.number} [${stored.state}] sev ${i.severity ?? '?'} ${classification(i)}${detail} (from ${clip(from, 80)})${stored.trusted ? '' : ' ⚠ UNTRUSTED'}`;
 }
 
 /** Sends lines as several messages of at most LINES_PER_MESSAGE lines each. */

@@ -1,4 +1,4 @@
-import { oneLine } from '../src/core/announce.js';
+import { clip, line } from '../src/core/flat-text.js';
 import { defineCommand, UsageError } from '../src/triage/command.js';
 import { notifyTarget, trustedPeer } from './_shared.js';
 
@@ -15,6 +15,6 @@ export default defineCommand({
     const peer = trustedPeer(ctx, peerArg);
     if (!peer) return;
     await ctx.services.inquire(peer.jid, id, site, notifyTarget(ctx.where));
-    ctx.reply(`Inquiry about ${oneLine(id, 100)}${site ? ` at ${oneLine(site, 100)}` : ''} sent to ${peer.jid}; the answer will be announced here`);
+    ctx.reply(line`Inquiry about ${clip(id, 100)}${site ? line` at ${clip(site, 100)}` : ''} sent to ${peer.jid}; the answer will be announced here`);
   },
 });

@@ -1,4 +1,4 @@
-import { oneLine } from '../src/core/announce.js';
+import { clip, line } from '../src/core/flat-text.js';
 import type { OutboxEntry } from '../src/core/store.js';
 import { defineCommand, UsageError } from '../src/triage/command.js';
 import { plural, replyLines } from './_shared.js';
@@ -7,12 +7,8 @@ import { plural, replyLines } from './_shared.js';
 export const OUTBOX_LIMIT = 50;
 
 export function outboxLine(e: OutboxEntry): string {
-  return [
-    e.number !== undefined ? `#${e.number} ` : '',
-    `${oneLine(e.purpose, 100)} → ${e.to} (attempts ${e.attempts}, next try ${e.nextAttemptAt}`,
-    e.lastError ? `, last error ${oneLine(e.lastError, 200)}` : '',
-    ')',
-  ].join('');
+  const error = e.lastError ? line`, last error ${clip(e.lastError, 200)}` : '';
+  return line`${e.number !== undefined ? `#${e.number} ` : ''}${clip(e.purpose, 100)} → ${clip(e.to, 200)} (attempts ${e.attempts}, next try ${e.nextAttemptAt}${error})`;
 }
 
 export default defineCommand({

@@ -1,4 +1,4 @@
-import { oneLine } from '../src/core/announce.js';
+import { clip, line } from '../src/core/flat-text.js';
 import type { StoredIncident } from '../src/core/store.js';
 import { formatIp, type NetworkNode } from '../src/protocol/incident.js';
 import { defineCommand, UsageError } from '../src/triage/command.js';
@@ -50,7 +50,7 @@ export default defineCommand({
       if (++read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     if (hits.length === 0) {
-      ctx.reply(`No incident matches '${oneLine(ctx.rest, 100)}'.`);
+      ctx.reply(line`No incident matches '${clip(ctx.rest, 100)}'.`);
       return;
     }
     const lines = hits.slice(0, SEARCH_LIMIT).map(listLine);

@@ -1,4 +1,5 @@
-import { classification, oneLine, severityText, timesText } from '../src/core/announce.js';
+import { ADDRESS_CHARS, classification, severityText, timesText } from '../src/core/announce.js';
+import { clip, foldList, line } from '../src/core/flat-text.js';
 import type { StoredIncident } from '../src/core/store.js';
 import { ipsOf, jidsOf, type LocalizedText, type NetworkNode } from '../src/protocol/incident.js';
 import { defineCommand, UsageError } from '../src/triage/command.js';
@@ -7,70 +8,91 @@ import { lookup } from './_shared.js';
 
 /** The newest timeline entries shown; older ones are summarised in one line. */
 export const TIMELINE_SHOWN = 30;
+/** Addresses listed in one line before "… and N more". */
+export const ADDRESSES_SHOWN = 20;
+/** Texts (per language), requests, responses, solutions and related incidents shown; the rest are counted. */
+export const ITEMS_SHOWN = 10;
 
 const isEnglish = (t: LocalizedText) => t.lang === undefined || t.lang.toLowerCase() === 'en' || t.lang.toLowerCase().startsWith('en-');
 
 /** Every text, English (or unlabelled) first, each on one line with its language. */
 function textLines(texts: readonly LocalizedText[], label: string): string[] {
   const ordered = [...texts.filter(isEnglish), ...texts.filter((t) => !isEnglish(t))];
-  return ordered.map((t) => `${label}${t.lang ? ` [${oneLine(t.lang, 16)}]` : ''}: ${oneLine(t.text, 1000)}`);
+  const lines = ordered.slice(0, ITEMS_SHOWN).map((t) => line`${label}${t.lang ? line` [${clip(t.lang, 16)}]` : ''}: ${clip(t.text, 1000)}`);
+  return [...lines, ...more(ordered.length, `${label.toLowerCase()}s`)];
+}
+
+/** "… and 3 more solutions" when a list was cut at ITEMS_SHOWN. */
+function more(total: number, what: string): string[] {
+  return total > ITEMS_SHOWN ? [line`… and ${total - ITEMS_SHOWN} more ${what}`] : [];
 }
 
 function nodesText(nodes: readonly NetworkNode[]): string {
   const others = nodes.flatMap((n) => n.addresses.flatMap((a) => (a.kind === 'other' ? [`${a.category}:${a.value}`] : [])));
-  return [...jidsOf(nodes), ...ipsOf(nodes), ...others].map((v) => oneLine(v, 200)).join(', ');
+  return foldList([...jidsOf(nodes), ...ipsOf(nodes), ...others], { max: ADDRESSES_SHOWN, each: ADDRESS_CHARS });
 }
 
 function firstText(texts: readonly LocalizedText[]): string {
   const t = texts.find(isEnglish) ?? texts[0];
-  return t ? ` — ${oneLine(t.text, 300)}` : '';
+  return t ? line` — ${clip(t.text, 300)}` : '';
 }
+
+const jid = (value: string) => clip(value, ADDRESS_CHARS);
 
 export function describeIncident(stored: StoredIncident, numberOf: (id: string) => number | undefined): string {
   const i = stored.incident;
   const lines: string[] = [];
   const flag = stored.trusted ? '' : ' ⚠ UNTRUSTED';
-  lines.push(`#${stored.number} [${stored.state}] status ${i.status}${flag}`);
-  lines.push(`Id ${oneLine(i.id, 200)}${i.site ? ` issued by ${oneLine(i.site, 200)}` : ''}`);
+  lines.push(line`#${stored.number} [${stored.state}] status ${i.status}${flag}`);
+  lines.push(line`Id ${clip(i.id, 256)}${i.site ? line` issued by ${jid(i.site)}` : ''}`);
+  const updated = stored.updatedAt !== stored.receivedAt ? line`, updated ${clip(stored.updatedAt, 40)}` : '';
   lines.push(
-    `Reported by ${oneLine(stored.from, 200)} (${stored.trusted ? 'trusted' : 'untrusted'} sender, ${stored.format}) on ${stored.receivedAt}` +
-      (stored.updatedAt !== stored.receivedAt ? `, updated ${stored.updatedAt}` : ''),
+    line`Reported by ${jid(stored.from)} (${stored.trusted ? 'trusted' : 'untrusted'} sender, ${stored.format}) on ${clip(stored.receivedAt, 40)}${updated}`,
   );
-  if (i.admins.length) lines.push(`Reporting admins: ${i.admins.map((a) => oneLine(a, 200)).join(', ')}`);
-  if (i.room) lines.push(`Discussion room: ${oneLine(i.room, 200)}`);
-  lines.push(`Classification: ${classification(i)}, ${severityText(i)}${i.purpose ? `; purpose ${oneLine(i.purpose, 40)}` : ''}`);
+  if (i.admins.length) lines.push(line`Reporting admins: ${foldList(i.admins, { max: ITEMS_SHOWN, each: ADDRESS_CHARS })}`);
+  if (i.room) lines.push(line`Discussion room: ${jid(i.room)}`);
+  lines.push(line`Classification: ${classification(i)}, ${severityText(i)}${i.purpose ? line`; purpose ${clip(i.purpose, 40)}` : ''}`);
   const sources = nodesText(i.sources);
-  lines.push(`Sources: ${sources || 'none given'}`);
+  lines.push(line`Sources: ${sources || 'none given'}`);
   const locations = nodesText(i.targets);
-  if (locations) lines.push(`Locations: ${locations}`);
+  if (locations) lines.push(line`Locations: ${locations}`);
   lines.push(...textLines(i.texts, 'Text'));
   const times = timesText(i);
   if (times) lines.push(times);
-  if (i.expectation) lines.push(`Expected action: ${oneLine(i.expectation.action, 80)}${firstText(i.expectation.texts)}`);
-  for (const r of stored.requests) lines.push(`Request from ${oneLine(r.from, 200)} at ${r.at}: ${oneLine(r.action ?? 'unspecified action', 80)}${firstText(r.texts)}`);
-  for (const r of stored.responses) {
-    lines.push(`Response from ${oneLine(r.from, 200)} at ${r.at}${firstText(r.texts)}`);
-    for (const h of r.history) lines.push(`  done: ${oneLine(h.action, 80)} at ${oneLine(h.time, 40)}${h.who ? ` by ${oneLine(h.who, 200)}` : ''}${firstText(h.texts)}`);
+  if (i.expectation) lines.push(line`Expected action: ${clip(i.expectation.action, 80)}${firstText(i.expectation.texts)}`);
+  for (const r of stored.requests.slice(-ITEMS_SHOWN)) {
+    lines.push(line`Request from ${jid(r.from)} at ${clip(r.at, 40)}: ${clip(r.action ?? 'unspecified action', 80)}${firstText(r.texts)}`);
   }
-  for (const s of i.solutions) {
-    const by = [s.who ? `by ${oneLine(s.who, 200)}` : '', s.time ? `at ${oneLine(s.time, 40)}` : ''].filter(Boolean).join(' ');
+  lines.push(...more(stored.requests.length, 'earlier requests'));
+  for (const r of stored.responses.slice(-ITEMS_SHOWN)) {
+    lines.push(line`Response from ${jid(r.from)} at ${clip(r.at, 40)}${firstText(r.texts)}`);
+    for (const h of r.history.slice(0, ITEMS_SHOWN)) {
+      lines.push(line`  done: ${clip(h.action, 80)} at ${clip(h.time, 40)}${h.who ? line` by ${jid(h.who)}` : ''}${firstText(h.texts)}`);
+    }
+    lines.push(...more(r.history.length, 'actions'));
+  }
+  lines.push(...more(stored.responses.length, 'earlier responses'));
+  for (const s of i.solutions.slice(0, ITEMS_SHOWN)) {
+    const by = [s.who ? line`by ${jid(s.who)}` : '', s.time ? line`at ${clip(s.time, 40)}` : ''].filter(Boolean).join(' ');
     const where = nodesText(s.sources);
-    lines.push(`Solution${by ? ` (${by})` : ''}: ${oneLine(s.texts.find(isEnglish)?.text ?? s.texts[0]?.text ?? '', 500)}${where ? ` [sources: ${where}]` : ''}`);
+    const text = s.texts.find(isEnglish)?.text ?? s.texts[0]?.text ?? '';
+    lines.push(line`Solution${by ? ` (${by})` : ''}: ${clip(text, 500)}${where ? line` [sources: ${where}]` : ''}`);
   }
+  lines.push(...more(i.solutions.length, 'solutions'));
   if (i.related.length) {
     const related = i.related.map((r) => {
       const n = numberOf(r.id);
-      return `${n !== undefined ? `#${n} ` : ''}${oneLine(r.id, 200)}${r.site ? ` at ${oneLine(r.site, 200)}` : ''}`;
+      return line`${n !== undefined ? `#${n} ` : ''}${clip(r.id, 200)}${r.site ? line` at ${jid(r.site)}` : ''}`;
     });
-    lines.push(`Related: ${related.join(', ')}`);
+    lines.push(line`Related: ${foldList(related, { max: ITEMS_SHOWN, each: 500 })}`);
   }
-  lines.push(`Known by: ${stored.knownBy.length ? stored.knownBy.map((k) => oneLine(k, 200)).join(', ') : 'nobody else'}`);
-  if (stored.versions.length > 1) lines.push(`Versions received: ${stored.versions.length}`);
+  lines.push(line`Known by: ${stored.knownBy.length ? foldList(stored.knownBy, { max: ITEMS_SHOWN, each: ADDRESS_CHARS }) : 'nobody else'}`);
+  if (stored.versions.length > 1) lines.push(line`Versions received: ${stored.versions.length}`);
   lines.push('Timeline:');
   const hidden = Math.max(0, stored.timeline.length - TIMELINE_SHOWN);
-  if (hidden > 0) lines.push(`  (${hidden} earlier entries not shown)`);
+  if (hidden > 0) lines.push(line`  (${hidden} earlier entries not shown)`);
   for (const t of stored.timeline.slice(hidden)) {
-    lines.push(`  ${t.at} ${oneLine(t.who, 200)} ${oneLine(t.action, 80)}${t.text ? ` — ${oneLine(t.text, 300)}` : ''}`);
+    lines.push(line`  ${clip(t.at, 40)} ${jid(t.who)} ${clip(t.action, 80)}${t.text ? line` — ${clip(t.text, 300)}` : ''}`);
   }
   return lines.join('\n');
 }

@@ -1,8 +1,13 @@
 /**
  * The room announcement for a new or updated incident: one readable message an operator can act on.
+ *
+ * Every line is built with the `line` template (flat-text.ts), which flattens each value it puts in: nothing a peer
+ * sent can start a line of its own. Long lists are folded ("… and 57 more") and long texts clipped, so an
+ * announcement stays a few KB whatever the report holds.
  */
 import { ipsOf, jidsOf, pickText, type Incident } from '../protocol/incident.js';
 import { toIodefSeverity } from '../protocol/severity.js';
+import { clip, flat, foldList, line } from './flat-text.js';
 import type { StoredIncident } from './store.js';
 import type { ReportChange } from './workflow.js';
 
@@ -22,62 +27,83 @@ const HEADLINE: Record<AnnounceContext['change'], string> = {
   'inquiry-reply': 'INQUIRY ANSWER about incident',
 };
 
+/** Addresses (JIDs, IPs) shown in one line of an announcement before "… and N more". */
+export const ADDRESSES_SHOWN = 10;
+/** Characters shown of one address, id or JID. */
+export const ADDRESS_CHARS = 200;
+/** Characters shown of the incident's text. */
+export const TEXT_CHARS = 500;
+
+const addresses = (items: readonly string[]) => foldList(items, { max: ADDRESSES_SHOWN, each: ADDRESS_CHARS });
+
 export function formatAnnouncement(stored: StoredIncident, ctx: AnnounceContext): string {
   const i = stored.incident;
   const lines: string[] = [];
   const flag = stored.trusted ? '' : ' ⚠ UNTRUSTED';
   const status = i.status === 'resolved' ? ' [resolved]' : '';
-  lines.push(`#${stored.number} ${HEADLINE[ctx.change]}${status}${flag} — ${severityText(i)}, ${classification(i)}`);
-  lines.push(`Reported by ${stored.from}${i.admins.length ? ` (admin ${i.admins.join(', ')})` : ''}`);
+  lines.push(line`#${stored.number} ${HEADLINE[ctx.change]}${status}${flag} — ${severityText(i)}, ${classification(i)}`);
+  const admins = i.admins.length ? line` (admin ${foldList(i.admins, { max: 3, each: ADDRESS_CHARS })})` : '';
+  lines.push(line`Reported by ${clip(stored.from, ADDRESS_CHARS)}${admins}`);
   const sources = sourcesText(i);
-  if (sources) lines.push(`Sources: ${sources}`);
+  if (sources) lines.push(line`Sources: ${sources}`);
   const locations = jidsOf(i.targets);
-  if (locations.length) lines.push(`Locations: ${locations.join(', ')}`);
+  if (locations.length) lines.push(line`Locations: ${addresses(locations)}`);
   const text = pickText(i.texts);
-  if (text) lines.push(`“${oneLine(text)}”`);
+  if (text) lines.push(line`“${clip(text, TEXT_CHARS)}”`);
   const times = timesText(i);
   if (times) lines.push(times);
   const latestRequest = stored.requests.at(-1);
   if (ctx.change === 'request' && latestRequest) {
-    lines.push(`Asked of us: ${oneLine(latestRequest.action ?? 'unspecified action')}${latestRequest.texts[0] ? ` — ${oneLine(latestRequest.texts[0].text)}` : ''}`);
+    const said = latestRequest.texts[0] ? line` — ${clip(latestRequest.texts[0].text, TEXT_CHARS)}` : '';
+    lines.push(line`Asked of us: ${clip(latestRequest.action ?? 'unspecified action', 80)}${said}`);
   }
   const latestResponse = stored.responses.at(-1);
   if (ctx.change === 'response' && latestResponse) {
-    for (const h of latestResponse.history) lines.push(`Done by ${latestResponse.from}: ${oneLine(h.action)} at ${oneLine(h.time)}${h.texts[0] ? ` — ${oneLine(h.texts[0].text)}` : ''}`);
+    for (const h of latestResponse.history.slice(0, 5)) {
+      const said = h.texts[0] ? line` — ${clip(h.texts[0].text, TEXT_CHARS)}` : '';
+      lines.push(line`Done by ${clip(latestResponse.from, ADDRESS_CHARS)}: ${clip(h.action, 80)} at ${clip(h.time, 40)}${said}`);
+    }
+    if (latestResponse.history.length > 5) lines.push(line`… and ${latestResponse.history.length - 5} more actions — !show #${stored.number}`);
   }
-  if (i.solutions.length) lines.push(`Solution: ${i.solutions.map((s) => oneLine(pickText(s.texts) ?? '')).join(' | ')}`);
-  if (ctx.roomRefused) lines.push(`(The report names room ${ctx.roomRefused}, which rooms.allow does not allow: announced here instead.)`);
-  lines.push(`Id ${i.id}${i.site ? ` at ${i.site}` : ''} — !show #${stored.number}`);
+  if (i.solutions.length) {
+    const solutions = i.solutions.map((s) => pickText(s.texts) ?? '');
+    lines.push(line`Solution: ${foldList(solutions, { max: 3, each: TEXT_CHARS, separator: ' | ' })}`);
+  }
+  if (ctx.roomRefused) {
+    lines.push(line`(The report names room ${clip(ctx.roomRefused, ADDRESS_CHARS)}, which rooms.allow does not allow: announced here instead.)`);
+  }
+  lines.push(line`Id ${clip(i.id, ADDRESS_CHARS)}${i.site ? line` at ${clip(i.site, ADDRESS_CHARS)}` : ''} — !show #${stored.number}`);
   return lines.join('\n');
 }
 
 export function severityText(i: Incident): string {
-  return i.severity === undefined ? 'severity unknown' : `severity ${i.severity} (${toIodefSeverity(i.severity)})`;
+  return i.severity === undefined ? 'severity unknown' : line`severity ${i.severity} (${toIodefSeverity(i.severity)})`;
 }
 
 export function classification(i: Incident): string {
-  const parts = [oneLine(i.category ?? 'uncategorised'), ...(i.types.length ? [i.types.map((t) => oneLine(t)).join(', ')] : [])];
-  const impact = i.impact?.type ? ` [${oneLine(i.impact.type)}]` : '';
-  return `${parts.join(': ')}${impact}`;
+  const category = flat(i.category ?? 'uncategorised', 80);
+  const types = i.types.length ? line`: ${foldList(i.types, { max: 5, each: 80 })}` : '';
+  const impact = i.impact?.type ? line` [${clip(i.impact.type, 80)}]` : '';
+  return `${category}${types}${impact}`;
 }
 
+/** Source JIDs then IPs, folded after ADDRESSES_SHOWN. */
 export function sourcesText(i: Incident): string {
-  return [...jidsOf(i.sources), ...ipsOf(i.sources)].join(', ');
+  return addresses([...jidsOf(i.sources), ...ipsOf(i.sources)]);
 }
 
 export function timesText(i: Incident): string {
   const t = i.times;
   const parts: string[] = [];
-  if (t.begin) parts.push(`began ${t.begin}`);
+  if (t.begin) parts.push(line`began ${clip(t.begin, 40)}`);
   if (t.end === null) parts.push('still happening');
-  else if (t.end) parts.push(`ended ${t.end}`);
-  if (t.report) parts.push(`reported ${t.report}`);
-  if (t.detect) parts.push(`detected ${t.detect}`);
+  else if (t.end) parts.push(line`ended ${clip(t.end, 40)}`);
+  if (t.report) parts.push(line`reported ${clip(t.report, 40)}`);
+  if (t.detect) parts.push(line`detected ${clip(t.detect, 40)}`);
   return parts.length ? `Time: ${parts.join(', ')}` : '';
 }
 
-/** Peer text is untrusted: keep it to one line so it cannot fake extra bot lines in the room. */
+/** @deprecated Kept for callers not yet moved to `line`/`flat` (flat-text.ts): the same flattening, clipped to `max`. */
 export function oneLine(text: string, max = 500): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+  return flat(text, max);
 }

@@ -2,6 +2,8 @@
  * Storm grouping: when announcements pile up faster than the room should get lines, the backlog is folded into
  * one summary per sender domain ("12 new incidents from peer.example: #40–#51 — !list to see them").
  */
+import { clip, line } from './flat-text.js';
+
 export interface PendingAnnouncement {
   number: number;
   /** 'new', 'updated', … as a word for the summary. */
@@ -41,7 +43,7 @@ export function foldGroups(pending: readonly PendingAnnouncement[], threshold = 
     const first = items[0]!;
     if (items.length === 1) return { text: textOf(first), items };
     const numbers = [...new Set(items.map((i) => i.number))].sort((a, b) => a - b);
-    return { text: `${numbers.length} ${first.change} incidents from ${first.fromDomain}: ${ranges(numbers)} — !list to see them`, items };
+    return { text: line`${numbers.length} ${first.change} incidents from ${clip(first.fromDomain, 200)}: ${ranges(numbers)} — !list to see them`, items };
   });
 }
 
