@@ -47,6 +47,11 @@ export interface ProsodyOptions {
   tls?: false | HarnessTls;
   /** Milliseconds to wait for the server to listen. Default 10,000. */
   startTimeoutMs?: number;
+  /**
+   * Prosody's `c2s_stanza_size_limit` and `s2s_stanza_size_limit` in bytes (its defaults: 256 KB and 512 KB). A client
+   * that sends a bigger stanza gets the stream error policy-violation ("XML stanza is too big") and is disconnected.
+   */
+  stanzaSizeLimit?: number;
 }
 
 /**
@@ -239,6 +244,9 @@ class Server {
       'c2s_require_encryption = false',
       'allow_unencrypted_plain_auth = true',
       `muc_room_locking = ${(this.opts.mucRoomLocking ?? true) ? 'true' : 'false'}`,
+      ...(this.opts.stanzaSizeLimit !== undefined
+        ? [`c2s_stanza_size_limit = ${Math.floor(this.opts.stanzaSizeLimit)}`, `s2s_stanza_size_limit = ${Math.floor(this.opts.stanzaSizeLimit)}`]
+        : []),
       '',
       ...this.hosts.flatMap((h) => [`VirtualHost ${lua(h)}`, ...this.hostTlsLines(h)]),
       '',

@@ -78,6 +78,14 @@ export const configSchema = z.strictObject({
       reportsPerMinute: z.number().int().positive().default(3000),
       /** How many may arrive at once before the per-minute rate applies. */
       burst: z.number().int().positive().default(500),
+      /** The same for all senders of one domain together: one foreign server cannot multiply its rate with accounts. */
+      reportsPerMinutePerDomain: z.number().int().positive().default(6000),
+      burstPerDomain: z.number().int().positive().default(1000),
+      /**
+       * Largest stanza the bot sends, in bytes as serialised (UTF-8, after escaping). Below the servers' own limits
+       * (Prosody c2s_stanza_size_limit 256 KB, ejabberd's shipped max_stanza_size 256 KB), which close the stream.
+       */
+      maxStanzaBytes: z.number().int().min(8192, 'must be at least 8192 (bytes)').default(64 * 1024),
       /** Largest incident payload accepted, in characters of XML. */
       maxIncidentBytes: z.number().int().positive().default(64 * 1024),
       /** Most source and target addresses in one incident. */

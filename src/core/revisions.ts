@@ -9,11 +9,13 @@
  * `[2026-11-27T10:00:00Z] alice@example.org: status-triage — looking into it`; `!solve` adds a `<solution>`.
  */
 import type { Element } from '@xmpp/xml';
-import type { HistoryItem, Incident, LocalizedText } from '../protocol/incident.js';
+import type { HistoryItem, Incident, IodefKind, LocalizedText } from '../protocol/incident.js';
 import { encodeIodef } from '../protocol/iodef.js';
 import { encodeLegacy } from '../protocol/legacy.js';
 import { bareJid } from '../protocol/validate.js';
 import type { Config, PeerConfig } from './config.js';
+import { fitIncident, type Fitted } from './fit-incident.js';
+import { envelopeBytes, utf8Bytes } from './stanza-size.js';
 import type { StoredIncident, WireFormat } from './store.js';
 import { matchPeer } from './trust.js';
 
@@ -48,6 +50,29 @@ export function revisionRecipients(stored: StoredIncident, config: Config): Reci
 /** The payload a peer receives about an incident: an IODEF `<report/>` or a legacy `<incident/>`. */
 export function reportPayload(incident: Incident, format: WireFormat): Element {
   return format === 'iodef' ? encodeIodef('report', incident) : encodeLegacy(legacyView(incident));
+}
+
+/** Where an owed payload goes and in which stanza: what the size of its envelope depends on. */
+export interface PeerEnvelope {
+  to: string;
+  stanza: 'iq' | 'message';
+  iqType?: 'get' | 'set';
+}
+
+/**
+ * The payload owed to a peer, serialised, shrunk when needed so that the stanza carrying it stays under
+ * `maxStanzaBytes` (fit-incident.ts). Every payload for a peer is made here: reports (revisions, forwards, originated
+ * reports, inquiry answers) in the peer's format, and IODEF requests and inquiries. `fits` is false when even the
+ * smallest form is too big: delivery then gives it up with a line in the room instead of sending it.
+ */
+export function peerPayload(kind: IodefKind, incident: Incident, format: WireFormat, envelope: PeerEnvelope, maxStanzaBytes: number): Fitted<string> {
+  const around =
+    envelope.stanza === 'iq' ? envelopeBytes('iq', { to: envelope.to, type: envelope.iqType ?? 'set' }) : envelopeBytes('message', { to: envelope.to });
+  const encode = (candidate: Incident) => {
+    const payload = (kind === 'report' ? reportPayload(candidate, format) : encodeIodef(kind, candidate)).toString();
+    return { value: payload, bytes: around + utf8Bytes(payload) };
+  };
+  return fitIncident(incident, maxStanzaBytes, encode);
 }
 
 /** The incident as a legacy peer should see it: the history folded into the English text (see top comment). */

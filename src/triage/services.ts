@@ -3,13 +3,13 @@
  * command → workflow → revision → outbox (committed together) → delivery.
  */
 import type { Config } from '../core/config.js';
-import { formatFor, reportPayload, revisionRecipients } from '../core/revisions.js';
+import { formatFor, peerPayload, reportPayload, revisionRecipients } from '../core/revisions.js';
 import { outboxEntry, type OwedStanza } from '../core/outbox.js';
 import type { IncidentStore, StoredIncident } from '../core/store.js';
 import { emptyIncident, type Incident } from '../protocol/incident.js';
-import { encodeIodef } from '../protocol/iodef.js';
 import { domainOf } from '../protocol/validate.js';
-import type { Element } from '@xmpp/xml';
+import { fitIncident } from '../core/fit-incident.js';
+import { envelopeBytes, escapedTextBytes } from '../core/stanza-size.js';
 import type { CommandSpec } from './command.js';
 import type { TriageServices } from './context.js';
 
@@ -24,22 +24,20 @@ export interface ServiceDeps {
   stats(): Record<string, number>;
 }
 
+/** The admin an export goes to is not known here: room for a long full JID. */
+const EXPORT_RECIPIENT_PLACEHOLDER = 'x'.repeat(300);
+
 export function createServices(deps: ServiceDeps): TriageServices {
   const { config, store } = deps;
   const now = () => new Date().toISOString();
 
   const owe = (owed: OwedStanza) => store.enqueue(outboxEntry(owed, now()));
+  const maxBytes = config.limits.maxStanzaBytes;
 
-  const oweReport = (stored: StoredIncident, to: string, purpose: string, payload: Element) => {
-    const format = formatFor(to, stored, config.peers);
-    owe({
-      to,
-      stanza: format === 'iodef' ? 'iq' : 'message',
-      ...(format === 'iodef' ? { iqType: 'set' as const } : {}),
-      payload: payload.toString(),
-      number: stored.number,
-      purpose,
-    });
+  /** Owes `to` a report about the incident, in the peer's format, fitted to the stanza size limit. */
+  const oweReport = (stored: StoredIncident, to: string, purpose: string, incident: Incident, format = formatFor(to, stored, config.peers)) => {
+    const envelope = format === 'iodef' ? { to, stanza: 'iq' as const, iqType: 'set' as const } : { to, stanza: 'message' as const };
+    owe({ ...envelope, payload: peerPayload('report', incident, format, envelope, maxBytes).value, number: stored.number, purpose });
   };
 
   const remember = (stored: StoredIncident, jid: string) => {
@@ -54,7 +52,7 @@ export function createServices(deps: ServiceDeps): TriageServices {
     async revise(stored, purpose) {
       store.save(stored);
       const recipients = revisionRecipients(stored, config);
-      for (const r of recipients) oweReport(stored, r.jid, `revision (${purpose})`, reportPayload(stored.incident, r.format));
+      for (const r of recipients) oweReport(stored, r.jid, `revision (${purpose})`, stored.incident, r.format);
       await store.commit();
       deps.kickDelivery();
       return recipients.map((r) => r.jid);
@@ -62,7 +60,7 @@ export function createServices(deps: ServiceDeps): TriageServices {
 
     async forward(stored, peerJid, by) {
       const format = formatFor(peerJid, stored, config.peers);
-      oweReport(stored, peerJid, 'forward', reportPayload(stored.incident, format));
+      oweReport(stored, peerJid, 'forward', stored.incident, format);
       remember(stored, peerJid);
       stored.timeline.push({ at: now(), who: by, action: 'forwarded', text: `to ${peerJid} (${format})` });
       store.save(stored);
@@ -88,7 +86,7 @@ export function createServices(deps: ServiceDeps): TriageServices {
         responses: [],
       });
       for (const peer of trusted) {
-        oweReport(stored, peer.jid, 'new report', reportPayload(incident, formatFor(peer.jid, undefined, config.peers)));
+        oweReport(stored, peer.jid, 'new report', incident, formatFor(peer.jid, undefined, config.peers));
         remember(stored, peer.jid);
       }
       await store.commit();
@@ -98,18 +96,18 @@ export function createServices(deps: ServiceDeps): TriageServices {
 
     async inquire(peerJid, id, site, notify) {
       const query: Incident = { ...emptyIncident(id), site: site ?? domainOf(peerJid) };
-      owe({ to: peerJid, stanza: 'iq', iqType: 'get', payload: encodeIodef('inquiry', query).toString(), purpose: `inquiry about ${id}`, notify });
+      const envelope = { to: peerJid, stanza: 'iq' as const, iqType: 'get' as const };
+      owe({ ...envelope, payload: peerPayload('inquiry', query, 'iodef', envelope, maxBytes).value, purpose: `inquiry about ${id}`, notify });
       await store.commit();
       deps.kickDelivery();
     },
 
     async request(stored, peerJid, action, by, notify) {
       const incident: Incident = { ...stored.incident, expectation: { action, texts: [] } };
+      const envelope = { to: peerJid, stanza: 'iq' as const, iqType: 'get' as const };
       owe({
-        to: peerJid,
-        stanza: 'iq',
-        iqType: 'get',
-        payload: encodeIodef('request', incident).toString(),
+        ...envelope,
+        payload: peerPayload('request', incident, 'iodef', envelope, maxBytes).value,
         number: stored.number,
         purpose: `request (${action})`,
         notify,
@@ -125,8 +123,13 @@ export function createServices(deps: ServiceDeps): TriageServices {
     outbox: () => store.outbox,
 
     export(stored, format) {
-      if (format === 'json') return JSON.stringify(stored.incident, null, 2);
-      return reportPayload(stored.incident, format).toString();
+      // Sent as the body of a chat message: fitted so that the body, escaped once more, stays under the limit.
+      const around = envelopeBytes('message', { to: EXPORT_RECIPIENT_PLACEHOLDER, type: 'chat' }) + '<body></body>'.length;
+      const encode = (incident: Incident) => {
+        const text = format === 'json' ? JSON.stringify(incident, null, 2) : reportPayload(incident, format).toString();
+        return { value: text, bytes: around + escapedTextBytes(text) };
+      };
+      return fitIncident(stored.incident, maxBytes, encode).value;
     },
 
     now,

@@ -109,6 +109,20 @@ describe('defaults', () => {
     expect(parseConfig(withEdit((r) => (r.outbox = { retryMinSeconds: 1 }))).outbox.retryMinSeconds).toBe(1);
   });
 
+  it('fills the limits section, per sender, per domain and the stanza size', () => {
+    expect(parseConfig(minimal()).limits).toEqual({
+      reportsPerMinute: 3000,
+      burst: 500,
+      reportsPerMinutePerDomain: 6000,
+      burstPerDomain: 1000,
+      maxStanzaBytes: 65536,
+      maxIncidentBytes: 65536,
+      maxAddresses: 1000,
+      maxTextLength: 8192,
+    });
+    expect(parseConfig(withEdit((r) => (r.limits = { maxStanzaBytes: 262144 }))).limits.maxStanzaBytes).toBe(262144);
+  });
+
   it('gives a peer trust "trusted" unless it says otherwise, and leaves format unset (= the format it reports in)', () => {
     const config = parseConfig(
       withEdit((r) => {
@@ -185,6 +199,8 @@ describe('errors name the key path', () => {
     ['storage.path', (r) => (r.storage = { path: '' })],
     ['outbox.retryMinSeconds', (r) => (r.outbox = { retryMinSeconds: 0 })],
     ['outbox.giveUpAfterMinutes', (r) => (r.outbox = { giveUpAfterMinutes: '2 days' })],
+    ['limits.maxStanzaBytes', (r) => (r.limits = { maxStanzaBytes: 1024 })],
+    ['limits.reportsPerMinutePerDomain', (r) => (r.limits = { reportsPerMinutePerDomain: 0 })],
   ];
 
   it.each(cases)('%s', (keyPath, edit) => {
