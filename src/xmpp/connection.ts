@@ -8,6 +8,7 @@ import { client as createClient, type Client, type Options as ClientOptions } fr
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
 import { applyTlsPolicy, extraTrust } from './tls.js';
+import { decodeUtf8Stream } from './utf8-input.js';
 
 export type { Client };
 
@@ -55,6 +56,7 @@ export function createConnection(config: Config, log: Logger): Client {
     // SCRAM in pure JS costs ~1.3 s per login against Prosody's defaults; on loopback PLAIN costs milliseconds.
     credentials: chooseMechanism as unknown as ClientOptions['credentials'],
   });
+  decodeUtf8Stream(xmpp);
   applyTlsPolicy(xmpp, domain, trustedCas(config));
   installBackoff(xmpp, log);
   xmpp.on('online', () => {
