@@ -17,6 +17,9 @@ import { routeIncoming } from './xmpp/incoming.js';
 import { Rooms } from './xmpp/rooms.js';
 import { routeChat } from './xmpp/chat.js';
 import { Delivery, type DeliveryOutcome } from './xmpp/delivery.js';
+import { checkIqReplies } from './xmpp/iq-request.js';
+import { guardStanzaSize } from './xmpp/stanza-guard.js';
+import { line } from './core/flat-text.js';
 import { createServices } from './triage/services.js';
 import { allCommands } from '../commands/index.js';
 import type { OutboxEntry } from './core/store.js';
@@ -56,6 +59,10 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   const { log } = opts;
   const store = await IncidentStore.open(config.storage.path);
   const xmpp = opts.xmpp ?? createConnection(config, log);
+  // At the bottom of the send path, so that nothing the bot sends can be over the server's stanza limit, and every
+  // IQ answer it waits for must come from whom it asked.
+  guardStanzaSize(xmpp, config.limits.maxStanzaBytes, log);
+  checkIqReplies(xmpp, log);
   const rooms = new Rooms(xmpp, config.nick, log);
   const announcer = new Announcer(rooms, log, opts.roomIntervalMs ? { intervalMs: opts.roomIntervalMs } : {});
   const stats = new Map<string, number>();
@@ -81,6 +88,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       retryMaxMs: config.outbox.retryMaxSeconds * 1000,
       giveUpAfterMs: config.outbox.giveUpAfterMinutes * 60_000,
       replyTimeoutMs: config.outbox.replyTimeoutSeconds * 1000,
+      maxStanzaBytes: config.limits.maxStanzaBytes,
     },
     log,
     (entry, outcome) => reportDelivery({ xmpp, config, announcer, count }, entry, outcome),
@@ -174,21 +182,24 @@ function reportDelivery(deps: DeliveryReportDeps, entry: OutboxEntry, outcome: D
   const about = entry.number !== undefined ? ` of #${entry.number}` : '';
   let text: string | undefined;
   if (outcome.kind === 'refused') {
-    text = `${entry.to} refused the ${entry.purpose}${about}: ${outcome.condition}${outcome.text ? ` (${outcome.text})` : ''}`;
+    // The condition and text are the peer's words: flattened like everything a peer says.
+    text = line`${entry.to} refused the ${entry.purpose}${about}: ${outcome.condition}${outcome.text ? line` (${outcome.text})` : ''}`;
   } else if (outcome.kind === 'gave-up') {
-    text = `Gave up delivering the ${entry.purpose}${about} to ${entry.to} after ${entry.attempts} attempts${
-      outcome.lastError ? ` (last error: ${outcome.lastError})` : ''
-    }.`;
+    const others = outcome.others?.length ?? 0;
+    for (let i = 0; i < others; i++) deps.count('delivery-gave-up');
+    const more = others ? `, and ${others} more stanza${others === 1 ? '' : 's'} owed to it` : '';
+    text = line`Gave up delivering the ${entry.purpose}${about} to ${entry.to} after ${entry.attempts} attempts${
+      outcome.lastError ? line` (last error: ${outcome.lastError})` : ''
+    }${more}.`;
   } else if (entry.notify !== undefined) {
-    text = `${entry.to} accepted the ${entry.purpose}${about}; what it sends back will be announced.`;
+    text = line`${entry.to} accepted the ${entry.purpose}${about}; what it sends back will be announced.`;
   }
   if (text === undefined) return;
   const target = entry.notify ?? deps.config.rooms.default;
   // A room is a bare JID; an admin who asked by direct message is notified at the full JID they wrote from.
   if (target.includes('/')) {
-    void deps.xmpp.send(xml('message', { to: target, type: 'chat' }, xml('body', {}, text)));
+    void deps.xmpp.send(xml('message', { to: target, type: 'chat' }, xml('body', {}, text))).catch(() => undefined);
   } else {
     deps.announcer.say(target, text);
   }
 }
-

@@ -1,21 +1,25 @@
 /**
- * Flood and size limits on incoming reports: a token bucket per sender, and a check that an incident is not
- * larger than the operator accepts. Refused reports are never stored, not even in part.
+ * Flood and size limits on incoming reports: token buckets per sender and per sender domain, and a check that an
+ * incident is not larger than the operator accepts. Refused reports are never stored, not even in part.
+ *
+ * Buckets refill on the monotonic clock: a wall clock stepped back an hour must not empty every bucket (and refuse a
+ * trusted peer), nor one stepped forward fill them.
  */
 import type { Incident } from '../protocol/incident.js';
+import { monotonicNow } from './clock.js';
 
 export interface RateLimit {
   perMinute: number;
   burst: number;
 }
 
-/** Token buckets keyed by sender (bare JID); idle buckets are forgotten so memory stays bounded. */
+/** Token buckets keyed by sender (bare JID, or domain); idle buckets are forgotten so memory stays bounded. */
 export class SenderRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
     private readonly limit: RateLimit,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   /** Takes one token for `sender`; false when the sender is over its limit. */

@@ -7,8 +7,10 @@
  * spaced by `intervalMs` (short, so the first grouped lines of an attack show up within a fraction of a second)
  * for at most `stormLines` lines; after that the storm is clearly on, and the room gets at most one summary line
  * every `stormIntervalMs` until it has been quiet for `quietMs`. Command replies never wait for that budget.
+ * All of it is timed on the monotonic clock: a wall clock stepped back must not hold replies for the size of the step.
  */
 import type { Logger } from 'pino';
+import { monotonicNow } from '../core/clock.js';
 import { foldGroups, type PendingAnnouncement } from '../core/storm.js';
 import type { Rooms } from './rooms.js';
 
@@ -55,7 +57,7 @@ export class Announcer {
   /** Queues an incident announcement. */
   announce(room: string, item: PendingAnnouncement): void {
     const state = this.stateOf(room);
-    const now = Date.now();
+    const now = monotonicNow();
     if (now - state.lastAnnounced >= this.options.quietMs) state.linesInStorm = 0;
     state.lastAnnounced = now;
     state.pending.push(item);
@@ -77,7 +79,7 @@ export class Announcer {
   private stateOf(room: string): RoomState {
     let state = this.states.get(room);
     if (!state) {
-      state = { pending: [], replies: [], due: 0, lastSent: 0, linesInStorm: 0, lastAnnounced: 0 };
+      state = { pending: [], replies: [], due: 0, lastSent: Number.NEGATIVE_INFINITY, linesInStorm: 0, lastAnnounced: Number.NEGATIVE_INFINITY };
       this.states.set(room, state);
     }
     return state;
@@ -89,7 +91,7 @@ export class Announcer {
 
   private schedule(room: string, state: RoomState): void {
     const gap = this.budgetSpent(state) && state.replies.length === 0 ? this.options.stormIntervalMs : this.options.intervalMs;
-    const due = Math.max(Date.now(), state.lastSent + gap);
+    const due = Math.max(monotonicNow(), state.lastSent + gap);
     // A reply arriving while a storm's long slot is pending brings the slot forward.
     if (state.timer && state.due <= due) return;
     clearTimeout(state.timer);
@@ -97,7 +99,7 @@ export class Announcer {
     state.timer = setTimeout(() => {
       state.timer = undefined;
       this.flush(room, state);
-    }, due - Date.now());
+    }, due - monotonicNow());
   }
 
   private flush(room: string, state: RoomState): void {
@@ -116,7 +118,7 @@ export class Announcer {
       }
     }
     if (text !== undefined) {
-      state.lastSent = Date.now();
+      state.lastSent = monotonicNow();
       // Not awaited: the next slot is timed from now, not from when the socket took this line (under a flood the
       // write can lag, and waiting for it stretched 100 ms slots to 300 ms). Lines still leave in order.
       void this.rooms.send(room, text).catch((err: Error) => this.log.warn({ room, err: err.message }, 'room message not sent'));

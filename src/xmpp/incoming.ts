@@ -18,7 +18,8 @@ import {
   type ReportOutcome,
 } from '../core/workflow.js';
 import type { IodefKind } from '../protocol/incident.js';
-import { decodeIodef, encodeIodef, INCIDENT_NS, IODEF_NS } from '../protocol/iodef.js';
+import { decodeIodef, INCIDENT_NS, IODEF_NS } from '../protocol/iodef.js';
+import { peerPayload } from '../core/revisions.js';
 import { decodeLegacy, findLegacyPayload } from '../protocol/legacy.js';
 import { xmlLongerThan } from '../protocol/xml.js';
 import { domainOf } from '../protocol/validate.js';
@@ -48,9 +49,18 @@ interface IqContext {
 
 /** Refusals that protect the bot during a flood, checked before anything is decoded or stored. */
 function refuseEarly(deps: RouteDeps, from: string, payload: Element): { kind: 'rate' | 'size'; text: string } | undefined {
+  const limits = deps.config.limits;
   if (!deps.limiter.take(bareJid(from))) {
     deps.count('rejected-rate-limit');
-    return { kind: 'rate', text: `too many reports from ${bareJid(from)}: at most ${deps.config.limits.reportsPerMinute} a minute; retry later` };
+    return { kind: 'rate', text: `too many reports from ${bareJid(from)}: at most ${limits.reportsPerMinute} a minute; retry later` };
+  }
+  // One foreign server cannot multiply its rate by using many accounts.
+  if (!deps.domainLimiter.take(domainOf(from))) {
+    deps.count('rejected-rate-limit');
+    return {
+      kind: 'rate',
+      text: `too many reports from ${domainOf(from)}: at most ${limits.reportsPerMinutePerDomain} a minute from one domain; retry later`,
+    };
   }
   if (xmlLongerThan(payload, deps.config.limits.maxIncidentBytes)) {
     deps.count('rejected-too-large');
@@ -59,14 +69,19 @@ function refuseEarly(deps: RouteDeps, from: string, payload: Element): { kind: '
   return undefined;
 }
 
-/** The routes' own state on top of what the bot hands in: one per-sender rate limiter per bot. */
+/** The routes' own state on top of what the bot hands in: the rate limiters, per sender and per sender domain. */
 interface RouteDeps extends IncomingDeps {
   limiter: SenderRateLimiter;
+  domainLimiter: SenderRateLimiter;
 }
 
 export function routeIncoming(incoming: IncomingDeps): void {
   const limits = incoming.config.limits;
-  const deps: RouteDeps = { ...incoming, limiter: new SenderRateLimiter({ perMinute: limits.reportsPerMinute, burst: limits.burst }) };
+  const deps: RouteDeps = {
+    ...incoming,
+    limiter: new SenderRateLimiter({ perMinute: limits.reportsPerMinute, burst: limits.burst }),
+    domainLimiter: new SenderRateLimiter({ perMinute: limits.reportsPerMinutePerDomain, burst: limits.burstPerDomain }),
+  };
   const { xmpp } = deps;
   for (const name of ['report', 'response'] as const) {
     xmpp.iqCallee.set(INCIDENT_NS, name, (ctx: IqContext) => onIodef(deps, ctx));
@@ -135,13 +150,17 @@ const INQUIRY_ANSWER = 'answer to inquiry';
 /**
  * XEP-0268: the inquiry gets an empty result, then the report about it goes in its own IQ-set. That report is
  * owed like any revision: through the outbox, so it is retried and survives a restart.
+ *
+ * Only what the bot would forward is answered: an incident that came from an untrusted sender (`!forward` refuses
+ * it too) gets the same item-not-found as an unknown one, so the inquirer learns neither its text nor that it exists.
  */
 async function answerInquiry(deps: IncomingDeps, from: string, query: { id: string; site?: string }): Promise<Element | true> {
   const stored = findForInquiry(deps.store, query);
-  if (!stored) return itemNotFound(`no incident ${query.id}${query.site ? ` from ${query.site}` : ''} is known here`);
+  if (!stored || !stored.trusted) return itemNotFound(`no incident ${query.id}${query.site ? ` from ${query.site}` : ''} is known here`);
   const at = new Date().toISOString();
   const status = stored.incident.status === 'resolved' || stored.state === 'resolved' ? 'resolved' : 'updated';
-  const payload = encodeIodef('report', { ...stored.incident, status }).toString();
+  const envelope = { to: from, stanza: 'iq' as const, iqType: 'set' as const };
+  const payload = peerPayload('report', { ...stored.incident, status }, 'iodef', envelope, deps.config.limits.maxStanzaBytes).value;
   // One answer owed per peer and incident: a peer repeating its inquiry gets the latest report once, and cannot
   // grow the outbox by asking again and again.
   const owed = deps.store.outbox.find((e) => e.purpose === INQUIRY_ANSWER && e.number === stored.number && e.to === from);
@@ -149,7 +168,7 @@ async function answerInquiry(deps: IncomingDeps, from: string, query: { id: stri
     owed.payload = payload;
     deps.store.saveOutbox(owed);
   } else {
-    deps.store.enqueue(outboxEntry({ to: from, stanza: 'iq', iqType: 'set', payload, number: stored.number, purpose: INQUIRY_ANSWER }, at));
+    deps.store.enqueue(outboxEntry({ ...envelope, payload, number: stored.number, purpose: INQUIRY_ANSWER }, at));
   }
   noteInquiry(deps.store, stored, from, at);
   await deps.store.commit();

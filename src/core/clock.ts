@@ -1,0 +1,19 @@
+/**
+ * Time, in the two kinds the bot needs. Every wait, retry, rate and pace uses the monotonic clock, which never
+ * steps: an NTP correction or an operator setting the date back an hour must not make the bot refuse a trusted
+ * peer, stall its room replies or forget to retry. Wall time is only for what is shown to people and stored.
+ */
+export interface Clock {
+  /** Monotonic milliseconds (arbitrary origin): for every duration and deadline. */
+  now(): number;
+  /** Milliseconds since the epoch: for timestamps shown or stored. */
+  wall(): number;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  wall: () => Date.now(),
+};
+
+/** Monotonic milliseconds: the default `now` of rate limiters and pacers. */
+export const monotonicNow = (): number => performance.now();
