@@ -30,7 +30,7 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { connectClient, stopClient, type Client } from './clients.js';
 
-export { connectClient, isLoopbackService, nextStanza, plainCredentials, stopClient, withTimeout } from './clients.js';
+export { connectClient, isLoopbackService, nextStanza, plainCredentials, sleep, stopClient, until, withTimeout } from './clients.js';
 export type { Client, ConnectOptions, CredentialsCallback, Element } from './clients.js';
 
 const execFileP = promisify(execFile);

@@ -6,6 +6,7 @@
  * - A message body (room lines, command replies, `!show`, `!list`, `!export`, notices) is made safe (flat-text.ts
  *   `safeBody`) and, when the stanza is too big, clipped: whole lines first, with a line saying how many were left
  *   out, else the text with a marker. The message still goes out.
+ * - An IQ error answer is sent without the copy of the (possibly hostile) request the library puts in it.
  * - Anything else too big (an owed report or inquiry answer that fitIncident could not shrink enough, an entry owed
  *   since before this limit existed) is refused with a StanzaTooLargeError: the caller gives it up, nothing is sent.
  *
@@ -39,6 +40,12 @@ export function guardStanzaSize(xmpp: Client, maxBytes: number, log: Logger): vo
 
 /** The stanza as it may be sent: bodies made safe and clipped to fit; throws StanzaTooLargeError when it cannot fit. */
 export function boundStanza(element: Element, maxBytes: number, log?: Logger): Element {
+  if (element.name === 'iq' && element.attrs.type === 'error') {
+    // @xmpp/iq's callee echoes the request in its error answer (RFC 6120 §8.3.1 allows leaving it out): a 60 KB
+    // malformed report, re-escaped, would make our refusal cost our stream, and a deeply nested one would overflow
+    // the serialiser's stack. The id matches the answer to the request; the error alone says what is wrong.
+    element.children = element.children.filter((c) => typeof c !== 'string' && (c as Element).name === 'error');
+  }
   const body = element.name === 'message' ? element.getChild('body') : undefined;
   if (body) setText(body, safeBody(body.getText()));
   // Cheap bound first: most stanzas (results, presences, short lines) are far below the limit even if every

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { startBot, type Bot } from '../../src/bot.js';
 import { parseConfig, type Config } from '../../src/core/config.js';
 import { silentLogger } from '../../src/log.js';
-import { startProsody, stopClient, type Client, type Prosody } from '../../dev-tools/prosody.js';
+import { sleep, startProsody, stopClient, until, type Client, type Prosody } from '../../dev-tools/prosody.js';
 import { recordPeer, sampleIncident, type PeerRecorder } from '../../dev-tools/peers.js';
 import { botConfigJson, observeRoom, type RoomObserver } from '../../dev-tools/room.js';
 
@@ -25,14 +25,6 @@ let config: Config;
 let room: RoomObserver;
 const botJid = `incidents@${HOME}/bot`;
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await wait(20);
-  }
-}
 const peerClient = () => prosody.client({ username: 'reporter', host: PEER, password: PASSWORD, resource: 'bot' });
 const numberOf = (id: string) => bot.store.list().find((s) => s.incident.id === id)!.number;
 const outcome = (p: Promise<unknown>) => p.then(() => 'result', (e: { condition?: string }) => e.condition ?? String(e));
@@ -110,7 +102,7 @@ describe('a wall clock stepped forward one hour', () => {
     const owed = await oweRevision();
     vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     vi.setSystemTime(Date.now() + HOUR);
-    await wait(1_500); // more than one retry round: a give-up would have happened by now
+    await sleep(1_500); // more than one retry round: a give-up would have happened by now
     expect(bot.store.outbox.some((e) => e.number === owed.number)).toBe(true);
     expect(room.messages.some((m) => m.body.startsWith('Gave up'))).toBe(false);
 

@@ -17,7 +17,7 @@ import { IncidentStore } from '../../src/core/store.js';
 import { silentLogger } from '../../src/log.js';
 import { emptyIncident, type Incident, type NetworkNode } from '../../src/protocol/incident.js';
 import { encodeIodef, INCIDENT_NS } from '../../src/protocol/iodef.js';
-import { nextStanza, startProsody, type Client, type Element, type Prosody } from '../../dev-tools/prosody.js';
+import { nextStanza, sleep, startProsody, until, type Client, type Element, type Prosody } from '../../dev-tools/prosody.js';
 import { recordPeer, sampleIncident, type PeerRecorder } from '../../dev-tools/peers.js';
 import { botConfigJson, observeRoom, type RoomObserver } from '../../dev-tools/room.js';
 
@@ -41,14 +41,6 @@ let operators: RoomObserver;
 /** Stream losses of the bot since it started: a stanza over the server's limit costs the stream. */
 let disconnects = 0;
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await wait(20);
-  }
-}
 const bytes = (el: Element | string) => Buffer.byteLength(el.toString(), 'utf8');
 const numberOf = (b: Bot, id: string) => b.store.list().find((s) => s.incident.id === id)?.number;
 
@@ -84,11 +76,11 @@ function withCdata(stanza: string): string {
   return stanza.replace(/>([^<]*&amp;[^<]*)</g, (_, text: string) => `><![CDATA[${text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')}]]><`);
 }
 
-async function sendRaw(from: Client, kind: 'report' | 'inquiry', incident: Incident): Promise<Element> {
+async function sendRaw(from: Client, kind: 'report' | 'inquiry', incident: Incident, mangle = (text: string) => text): Promise<Element> {
   const id = `raw-${randomUUID()}`;
   const stanza = xml('iq', { type: kind === 'report' ? 'set' : 'get', to: botJid, id }, encodeIodef(kind, incident));
   const answer = nextStanza(from, (el) => el.is('iq') && el.attrs.id === id, 10_000);
-  await (from as unknown as { write(text: string): Promise<void> }).write(withCdata(stanza.toString()));
+  await (from as unknown as { write(text: string): Promise<void> }).write(mangle(withCdata(stanza.toString())));
   return answer;
 }
 
@@ -136,6 +128,14 @@ describe('every stanza the bot builds stays under the server limit', () => {
     expect(disconnects).toBe(0);
   }, 30_000);
 
+  it('refuses a malformed 56 KB report with bad-request without echoing it back, and keeps its stream', async () => {
+    const answer = await sendRaw(peer, 'report', big, (text) => text.replace('severity="high"', 'severity="apocalyptic"'));
+    expect(answer.attrs.type).toBe('error');
+    expect(answer.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas')).toMatch(/severity 'apocalyptic'/);
+    expect(bytes(answer)).toBeLessThan(4096);
+    expect(disconnects).toBe(0);
+  }, 30_000);
+
   it('!show in the room and export by direct message of that report fit too', async () => {
     const number = numberOf(bot, big.id)!;
     await operators.say(`!show #${number}`);
@@ -179,7 +179,7 @@ describe('every stanza the bot builds stays under the server limit', () => {
     const line = await room.waitFor((b) => b.startsWith('Gave up delivering the answer to inquiry'), 10_000, 'the give-up line');
     expect(line).toMatch(new RegExp(`to incidents@${PEER}/bot after 1 attempts \\(last error: the IQ set stanza would be \\d+ bytes, over limits\\.maxStanzaBytes \\(${LIMIT}\\)\\)`));
     expect(seeded.store.outbox).toHaveLength(0);
-    await wait(300);
+    await sleep(300);
     expect(lost).toBe(0);
     expect(seeded.xmpp.status).toBe('online');
   }, 30_000);
@@ -252,7 +252,7 @@ describe('inquiries', () => {
       (e: { condition?: string }) => e,
     );
     expect(err?.condition).toBe('item-not-found');
-    await wait(300);
+    await sleep(300);
     expect(recorder.received.some((r) => r.incident.id === secret.id)).toBe(false);
     expect(bot.store.outbox.some((e) => e.payload.includes(secret.id))).toBe(false);
   }, 20_000);
@@ -282,7 +282,7 @@ describe('IQ answers', () => {
     const id = String(revision.attrs.id);
     const eve = await prosody.client({ username: 'eve', host: PEER, password: PASSWORD, resource: 'x' });
     await eve.send(xml('iq', { type: 'result', id, to: botJid }));
-    await wait(500);
+    await sleep(500);
     expect(bot.store.outbox.filter((e) => e.to === `slow@${PEER}/bot`)).toHaveLength(1);
     await slow.send(xml('iq', { type: 'result', id, to: botJid }));
     await until(() => !bot.store.outbox.some((e) => e.to === `slow@${PEER}/bot`), 5_000, 'the revision to be delivered');

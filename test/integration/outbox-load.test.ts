@@ -15,7 +15,7 @@ import { parseConfig, type Config } from '../../src/core/config.js';
 import { outboxEntry } from '../../src/core/outbox.js';
 import { IncidentStore } from '../../src/core/store.js';
 import { encodeIodef, INCIDENT_NS } from '../../src/protocol/iodef.js';
-import { startProsody, type Prosody } from '../../dev-tools/prosody.js';
+import { sleep, startProsody, until, type Prosody } from '../../dev-tools/prosody.js';
 import { sampleIncident } from '../../dev-tools/peers.js';
 import { botConfigJson, observeRoom } from '../../dev-tools/room.js';
 
@@ -30,14 +30,6 @@ let bot: Bot;
 let config: Config;
 const logLines: string[] = [];
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await wait(20);
-  }
-}
 
 beforeAll(async () => {
   prosody = await startProsody({ hosts: [HOME, PEER] });
@@ -84,7 +76,7 @@ describe('2,000 stanzas owed to a peer that is down', () => {
     await room.waitForOccupant('incident-bot');
 
     const t0 = performance.now();
-    await wait(3_000);
+    await sleep(3_000);
     const seconds = (performance.now() - t0) / 1000;
     // Backoff 0.2 s doubling to 0.4 s: at most one probe per 0.2 s, plus the first.
     expect(toDown).toBeGreaterThanOrEqual(3);
@@ -106,7 +98,7 @@ describe('2,000 stanzas owed to a peer that is down', () => {
     down.iqCallee.set(INCIDENT_NS, 'report', async () => {
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await wait(5);
+      await sleep(5);
       inFlight -= 1;
       received += 1;
       return true;

@@ -49,6 +49,15 @@ describe('boundStanza', () => {
     expect(() => boundStanza(iq, LIMIT)).toThrow(/the IQ set stanza would be \d+ bytes, over limits\.maxStanzaBytes \(16384\)/);
   });
 
+  it('answers with an IQ error without echoing a request too big to send back', () => {
+    const request = xml('report', { xmlns: 'urn:xmpp:incident:2' }, '&'.repeat(10_000));
+    const error = xml('error', { type: 'modify' }, xml('bad-request', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' }));
+    const el = boundStanza(xml('iq', { type: 'error', to: 'peer@example.org/bot', id: 'a1' }, request, error), LIMIT);
+    expect(wire(el)).toBeLessThanOrEqual(LIMIT);
+    expect(el.getChild('report')).toBeUndefined();
+    expect(el.getChild('error')?.getChild('bad-request')).toBeDefined();
+  });
+
   it('keeps \\n the only line break of a body, whatever built it', () => {
     const el = boundStanza(groupchat('one\u2028#99 NEW\u0085two\r\nthree\u202e'), LIMIT);
     expect(el.getChildText('body')).toBe('one #99 NEW two \nthree');
