@@ -65,7 +65,7 @@ export class Delivery {
   kick(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), 0);
+    this.timer = setTimeout(() => this.tick().catch((err: Error) => this.failed(err)), 0);
   }
 
   private async tick(): Promise<void> {
@@ -80,7 +80,7 @@ export class Delivery {
       for (const entry of [...this.store.outbox]) {
         if (this.inFlight.has(entry.id)) continue;
         const due = Date.parse(entry.nextAttemptAt);
-        if (due <= now) void this.attempt(entry);
+        if (due <= now) this.attempt(entry).catch((err: Error) => this.failed(err));
         else next = Math.min(next, due);
       }
     } else {
@@ -88,7 +88,7 @@ export class Delivery {
     }
     if (Number.isFinite(next) && !this.stopped) {
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.tick(), Math.max(10, next - now));
+      this.timer = setTimeout(() => this.tick().catch((err: Error) => this.failed(err)), Math.max(10, next - now));
     }
   }
 
@@ -139,6 +139,12 @@ export class Delivery {
       if (now - Date.parse(entry.createdAt) < this.policy.giveUpAfterMs) continue;
       await this.finish(entry, { kind: 'gave-up', ...(entry.lastError ? { lastError: entry.lastError } : {}) });
     }
+  }
+
+  /** A tick or an attempt that threw (e.g. the store could not be written): logged, and looked at again later. */
+  private failed(err: Error): void {
+    this.log.error({ err: err.message }, 'delivery failed unexpectedly; retrying later');
+    this.kickLater(this.policy.retryMinMs);
   }
 
   private kickLater(delay: number): void {
