@@ -21,19 +21,16 @@
  * (SIGKILL, crash). Note the server process is named `lua5.4`: look for it with `pgrep -af prosody`.
  * Set HARNESS_DEBUG=1 to log client errors and keep the temp dir of failed starts.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, closeSync, openSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { accepts, execFileP, freePort, makeCertificates, onPath, PortInUse, sleep, startWatchdog } from './server-process.js';
 import { connectClient, stopClient, type Client } from './clients.js';
 
 export { connectClient, isLoopbackService, nextStanza, plainCredentials, stopClient, withTimeout } from './clients.js';
 export type { Client, ConnectOptions, CredentialsCallback, Element } from './clients.js';
-
-const execFileP = promisify(execFile);
 
 export interface ProsodyOptions {
   /** VirtualHosts. Default ['home.localhost', 'peer.localhost']. */
@@ -95,19 +92,6 @@ export interface Prosody {
 /** True when `prosody` and `prosodyctl` are on PATH. */
 export function prosodyAvailable(): boolean {
   return onPath('prosody') && onPath('prosodyctl');
-}
-
-function onPath(cmd: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, cmd), fsConstants.X_OK);
-      return true;
-    } catch {
-      // next
-    }
-  }
-  return false;
 }
 
 const STOP_GRACE_MS = 3_000;
@@ -290,7 +274,7 @@ class Server {
       });
     });
     child.unref(); // a forgotten stop() must not keep the process alive; the 'exit' hook kills the server
-    this.watchdog = startWatchdog(child.pid, this.dir);
+    this.watchdog = startWatchdog(child.pid, this.dir, 'prosody-watchdog');
 
     const activated = `Activated service 'c2s' on [127.0.0.1]:${this.port}`;
     const deadline = Date.now() + timeoutMs;
@@ -387,81 +371,6 @@ class Server {
     };
     return `${await tail('prosody.log')}\n${await tail('stdout.log')}`;
   }
-}
-
-class PortInUse extends Error {}
-
-/**
- * A `sh` that SIGTERMs the server (SIGKILL 3 s later) and removes its temp dir once its stdin (a pipe from this
- * process) reaches EOF, i.e. when this process is gone however it died. Killed by killServer() on a normal stop.
- */
-function startWatchdog(pid: number | undefined, dir: string): ChildProcess | undefined {
-  if (pid === undefined) return undefined;
-  const script = 'read _ ; kill -TERM "$1" 2>/dev/null; sleep 3; kill -KILL "$1" 2>/dev/null; rm -rf "$2"';
-  const dog = spawn('sh', ['-c', script, 'prosody-watchdog', String(pid), dir], { stdio: ['pipe', 'ignore', 'ignore'] });
-  dog.on('error', () => {});
-  dog.stdin?.on('error', () => {});
-  dog.unref();
-  (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  return dog;
-}
-
-/**
- * A CA and a server certificate for `names` signed by it, made with openssl in `dir` (~20 ms: EC keys). The CA has
- * `CA:TRUE` and keyCertSign (OpenSSL 3 refuses a chain without them); the server certificate carries the names as
- * subjectAltName DNS entries, which is what TLS clients check.
- */
-async function makeCertificates(dir: string, names: string[]): Promise<{ certificate: string; key: string; caFile: string }> {
-  await mkdir(dir, { recursive: true });
-  const at = (name: string) => join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const openssl = async (args: string[]) => {
-    try {
-      await execFileP('openssl', args, { cwd: dir, timeout: 10_000 });
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new Error(`openssl ${args[0]} failed: ${e.message}\n${e.stderr ?? ''}`);
-    }
-  };
-  await openssl(['req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '2', '-subj', '/CN=incident-bot test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  await openssl(['req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', `/CN=${names[0] ?? 'localhost'}`]);
-  await writeFile(
-    at('server.ext'),
-    [`subjectAltName = ${names.map((n) => `DNS:${n}`).join(', ')}`, 'basicConstraints = CA:FALSE',
-      'keyUsage = critical, digitalSignature', 'extendedKeyUsage = serverAuth', ''].join('\n'),
-  );
-  await openssl(['x509', '-req', '-in', at('server.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-set_serial', `0x${Date.now().toString(16)}`,
-    '-days', '2', '-extfile', at('server.ext'), '-out', at('server.crt')]);
-  return { certificate: at('server.crt'), key: at('server.key'), caFile: at('ca.crt') };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no port from the OS'))));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** A Lua double-quoted string literal. */
