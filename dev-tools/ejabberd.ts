@@ -38,15 +38,14 @@
  *   server process is `beam.smp` with `-sname ejabberd-test-…`: `pgrep -af 'beam.*ejabberd-test-'`.
  * Set HARNESS_DEBUG=1 for ejabberd's debug log and to keep the temp dir of a failed start.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectClient, stopClient, type Client } from './clients.js';
 import { ctlConfig, ctlWrapper, ejabberdYml, pathsIn, serverArgs, type EjabberdFiles } from './ejabberd-config.js';
-import { accepts, execFileP, freePort, makeCertificates, onPath, PortInUse, sleep, startWatchdog } from './server-process.js';
+import { accepts, execFileP, freePort, makeCertificates, onPath, PortInUse, ServerProcess, sleep } from './server-process.js';
 
 export interface EjabberdOptions {
   /** Virtual hosts. Default ['home.localhost', 'peer.localhost']. */
@@ -163,12 +162,14 @@ const asRoot = process.getuid?.() === 0;
 class Server {
   private readonly files: EjabberdFiles;
   private readonly paths: ReturnType<typeof pathsIn>;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private watchdog: ChildProcess | undefined;
+  /**
+   * On SIGTERM ejabberd runs its own shutdown (sessions closed, mnesia synced) and logs "is stopped in the node"
+   * within ~0.1 s; the Erlang VM then idles ~3 s more before it exits, with nothing left to write: it is SIGKILLed
+   * once that line is logged (accounts and rooms survive: see the tests' restarts).
+   */
+  private readonly process: ServerProcess;
   private readonly clients = new Set<Client>();
   private stopping: Promise<void> | undefined;
-  private logStart = 0;
   private caFile: string | undefined;
   /** A port nothing listens on (see ERL_EPMD_PORT). */
   private deadPort = 0;
@@ -180,6 +181,14 @@ class Server {
     private readonly sys: SystemEjabberd,
   ) {
     this.paths = pathsIn(dir);
+    this.process = new ServerProcess({
+      dir,
+      logFile: this.paths.log,
+      stdoutFile: this.paths.stdout,
+      doneLine: ' is stopped in the node ',
+      graceMs: STOP_GRACE_MS,
+      watchdogName: 'ejabberd-watchdog',
+    });
     this.files = {
       dir,
       hosts,
@@ -273,7 +282,7 @@ class Server {
         return;
       } catch (err) {
         if (!(err instanceof PortInUse) || attempt >= 3) throw err;
-        await this.killServer();
+        await this.process.stop();
       }
     }
   }
@@ -285,61 +294,38 @@ class Server {
   }
 
   private async spawnAndWait(timeoutMs: number): Promise<void> {
-    this.logStart = (await readFile(this.paths.log, 'utf8').catch(() => '')).length;
-    const out = openSync(this.paths.stdout, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(this.sys.erl, serverArgs(this.files), {
-        cwd: this.paths.spool,
-        stdio: ['ignore', out, out],
-        env: {
-          ...process.env,
-          EJABBERD_CONFIG_PATH: this.paths.config,
-          EJABBERD_LOG_PATH: this.paths.log,
-          EJABBERD_PID_PATH: this.paths.pidfile,
-          ERL_LIBS: this.sys.erlLibs,
-          ERL_CRASH_DUMP: join(this.paths.logs, 'erl_crash.dump'),
-          ERL_MAX_PORTS: '32000',
-          ERL_MAX_ETS_TABLES: '1400',
-          HOME: this.paths.home,
-          // Epmd-less (ERL_DIST_PORT) the node still registers its name with an epmd if one runs on the usual port
-          // (Debian's package leaves one running): point it at a closed port, so it registers nowhere.
-          ERL_EPMD_PORT: String(this.deadPort),
-        },
-      });
-    } finally {
-      closeSync(out);
-    }
-    this.child = child;
-    let exitInfo: string | undefined;
-    this.exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        exitInfo = signal ? `signal ${signal}` : `code ${code}`;
-        resolve();
-      });
-      child.once('error', (err) => {
-        exitInfo = `spawn error: ${err.message}`;
-        resolve();
-      });
+    await this.process.spawn(this.sys.erl, serverArgs(this.files), {
+      cwd: this.paths.spool,
+      env: {
+        ...process.env,
+        EJABBERD_CONFIG_PATH: this.paths.config,
+        EJABBERD_LOG_PATH: this.paths.log,
+        EJABBERD_PID_PATH: this.paths.pidfile,
+        ERL_LIBS: this.sys.erlLibs,
+        ERL_CRASH_DUMP: join(this.paths.logs, 'erl_crash.dump'),
+        ERL_MAX_PORTS: '32000',
+        ERL_MAX_ETS_TABLES: '1400',
+        HOME: this.paths.home,
+        // Epmd-less (ERL_DIST_PORT) the node still registers its name with an epmd if one runs on the usual port
+        // (Debian's package leaves one running): point it at a closed port, so it registers nowhere.
+        ERL_EPMD_PORT: String(this.deadPort),
+      },
     });
-    child.unref();
-    this.watchdog = startWatchdog(child.pid, this.dir, 'ejabberd-watchdog');
-
     const listening = (port: number, module: string) => `Start accepting TCP connections at 127.0.0.1:${port} for ${module}`;
     const wanted = [listening(this.files.port, 'ejabberd_c2s'), listening(this.files.httpPort, 'ejabberd_http')];
     if (this.files.tlsPort) wanted.push(listening(this.files.tlsPort, 'ejabberd_c2s'));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const log = await this.logSinceStart();
-      if (exitInfo) {
-        const all = `${log}\n${await readFile(this.paths.stdout, 'utf8').catch(() => '')}`;
-        if (/eaddrinuse|address already in use/i.test(all)) throw new PortInUse(`a port was taken\n${await this.logTail()}`);
-        throw new Error(`ejabberd exited during start-up (${exitInfo})\n${await this.logTail()}`);
+      const log = await this.process.logSinceStart();
+      if (this.process.exitInfo) {
+        const tail = await this.process.logTail();
+        if (/eaddrinuse|address already in use/i.test(tail)) throw new PortInUse(`a port was taken\n${tail}`);
+        throw new Error(`ejabberd exited during start-up (${this.process.exitInfo})\n${tail}`);
       }
       if (wanted.every((w) => log.includes(w)) && (await accepts(this.files.port))) return;
       if (Date.now() > deadline) {
-        await this.killServer();
-        throw new Error(`ejabberd did not listen on 127.0.0.1:${this.files.port} within ${timeoutMs} ms\n${await this.logTail()}`);
+        await this.process.stop();
+        throw new Error(`ejabberd did not listen on 127.0.0.1:${this.files.port} within ${timeoutMs} ms\n${await this.process.logTail()}`);
       }
       await sleep(20);
     }
@@ -374,7 +360,7 @@ class Server {
 
   async restart(): Promise<void> {
     if (this.stopping) throw new Error('Ejabberd.restart: the server was stopped');
-    await this.killServer();
+    await this.process.stop();
     await this.spawnAndWait(this.opts.startTimeoutMs ?? 30_000);
   }
 
@@ -382,56 +368,16 @@ class Server {
     this.stopping ??= (async () => {
       await Promise.all([...this.clients].map((c) => stopClient(c)));
       this.clients.clear();
-      await this.killServer();
+      await this.process.stop();
       live.delete(this);
       if (!o.keepDir) await rm(this.dir, { recursive: true, force: true });
     })();
     return this.stopping;
   }
 
-  /**
-   * SIGTERM, which runs ejabberd's own shutdown (sessions closed, mnesia synced: "is stopped in the node" is logged
-   * within ~0.1 s); the Erlang VM then idles ~3 s more before it exits, with nothing left to write: SIGKILL it once
-   * that line is logged (accounts and rooms survive, see the harness test). SIGKILL after STOP_GRACE_MS regardless.
-   */
-  private async killServer(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      let exited = false;
-      void this.exited.then(() => (exited = true));
-      child.kill('SIGTERM');
-      const deadline = Date.now() + STOP_GRACE_MS;
-      while (!exited) {
-        if (Date.now() > deadline || (await this.logSinceStart()).includes(' is stopped in the node ')) child.kill('SIGKILL');
-        await Promise.race([this.exited, sleep(20)]);
-      }
-    }
-    this.child = undefined;
-    this.watchdog?.kill('SIGKILL');
-    this.watchdog = undefined;
-  }
-
-  private async logSinceStart(): Promise<string> {
-    return (await readFile(this.paths.log, 'utf8').catch(() => '')).slice(this.logStart);
-  }
-
   /** Synchronous last resort from the process 'exit' hook. */
   killNow(): void {
-    this.watchdog?.kill('SIGKILL');
-    this.child?.kill('SIGKILL');
-    try {
-      rmSync(this.dir, { recursive: true, force: true });
-    } catch {
-      // best effort
-    }
-  }
-
-  private async logTail(): Promise<string> {
-    const tail = async (file: string): Promise<string> => {
-      const text = await readFile(file, 'utf8').catch(() => '');
-      return `--- ${file} (last lines) ---\n${text.split('\n').slice(-30).join('\n')}`;
-    };
-    return `${await tail(this.paths.log)}\n${await tail(this.paths.stdout)}`;
+    this.process.killNow();
   }
 }
 

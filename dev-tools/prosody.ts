@@ -21,12 +21,10 @@
  * (SIGKILL, crash). Note the server process is named `lua5.4`: look for it with `pgrep -af prosody`.
  * Set HARNESS_DEBUG=1 to log client errors and keep the temp dir of failed starts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accepts, execFileP, freePort, makeCertificates, onPath, PortInUse, sleep, startWatchdog } from './server-process.js';
+import { accepts, execFileP, freePort, makeCertificates, onPath, PortInUse, ServerProcess, sleep } from './server-process.js';
 import { connectClient, stopClient, type Client } from './clients.js';
 
 export { connectClient, isLoopbackService, nextStanza, plainCredentials, stopClient, withTimeout } from './clients.js';
@@ -135,12 +133,14 @@ class Server {
   /** Direct TLS c2s port, 0 when not asked for. */
   directTlsPort = 0;
   readonly config: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private watchdog: ChildProcess | undefined;
+  /**
+   * Prosody 0.12 logs "Shutdown complete" at once on SIGTERM but, if a client was connected, its epoll loop only
+   * notices it may quit on a 1 s timer (net/server_epoll.lua setquitting): once that line is logged nothing is left
+   * to flush, so it is SIGKILLed then instead of idling for a second on every restart().
+   */
+  private readonly process: ServerProcess;
   private readonly clients = new Set<Client>();
   private stopping: Promise<void> | undefined;
-  private logStart = 0;
   private tls: { hosts: string[]; certificate: string; key: string; caFile: string } | undefined;
 
   constructor(
@@ -149,6 +149,14 @@ class Server {
     private readonly opts: ProsodyOptions,
   ) {
     this.config = join(dir, 'prosody.cfg.lua');
+    this.process = new ServerProcess({
+      dir,
+      logFile: join(dir, 'prosody.log'),
+      stdoutFile: join(dir, 'stdout.log'),
+      doneLine: 'Shutdown complete',
+      graceMs: STOP_GRACE_MS,
+      watchdogName: 'prosody-watchdog',
+    });
   }
 
   api(): Prosody {
@@ -185,7 +193,7 @@ class Server {
         return;
       } catch (err) {
         if (!(err instanceof PortInUse) || attempt >= 3) throw err;
-        await this.killServer();
+        await this.process.stop();
       }
     }
   }
@@ -252,42 +260,19 @@ class Server {
   }
 
   private async spawnAndWait(timeoutMs: number): Promise<void> {
-    // Prosody appends to its log: the checks only look at what this run writes.
-    this.logStart = (await readFile(join(this.dir, 'prosody.log'), 'utf8').catch(() => '')).length;
-    const out = openSync(join(this.dir, 'stdout.log'), 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn('prosody', ['--config', this.config, '-F'], { cwd: this.dir, stdio: ['ignore', out, out] });
-    } finally {
-      closeSync(out);
-    }
-    this.child = child;
-    let exitInfo: string | undefined;
-    this.exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        exitInfo = signal ? `signal ${signal}` : `code ${code}`;
-        resolve();
-      });
-      child.once('error', (err) => {
-        exitInfo = `spawn error: ${err.message}`;
-        resolve();
-      });
-    });
-    child.unref(); // a forgotten stop() must not keep the process alive; the 'exit' hook kills the server
-    this.watchdog = startWatchdog(child.pid, this.dir, 'prosody-watchdog');
-
+    await this.process.spawn('prosody', ['--config', this.config, '-F'], { cwd: this.dir });
     const activated = `Activated service 'c2s' on [127.0.0.1]:${this.port}`;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (exitInfo) throw new Error(`prosody exited during start-up (${exitInfo})\n${await this.logTail()}`);
-      const log = await this.logSinceStart();
+      if (this.process.exitInfo) throw new Error(`prosody exited during start-up (${this.process.exitInfo})\n${await this.process.logTail()}`);
+      const log = await this.process.logSinceStart();
       if (log.includes('Failed to open server port')) throw new PortInUse(`port ${this.port} taken\n${log}`);
       const direct = `Activated service 'c2s_direct_tls' on [127.0.0.1]:${this.directTlsPort}`;
       const directReady = !this.directTlsPort || (log.includes(direct) && (await accepts(this.directTlsPort)));
       if (log.includes(activated) && directReady && (await accepts(this.port))) return;
       if (Date.now() > deadline) {
-        await this.killServer();
-        throw new Error(`prosody did not listen on 127.0.0.1:${this.port} within ${timeoutMs} ms\n${await this.logTail()}`);
+        await this.process.stop();
+        throw new Error(`prosody did not listen on 127.0.0.1:${this.port} within ${timeoutMs} ms\n${await this.process.logTail()}`);
       }
       await sleep(10);
     }
@@ -310,7 +295,7 @@ class Server {
 
   async restart(): Promise<void> {
     if (this.stopping) throw new Error('Prosody.restart: the server was stopped');
-    await this.killServer();
+    await this.process.stop();
     await this.spawnAndWait(this.opts.startTimeoutMs ?? 10_000);
   }
 
@@ -318,58 +303,16 @@ class Server {
     this.stopping ??= (async () => {
       await Promise.all([...this.clients].map((c) => stopClient(c)));
       this.clients.clear();
-      await this.killServer();
+      await this.process.stop();
       live.delete(this);
       if (!o.keepDir) await rm(this.dir, { recursive: true, force: true });
     })();
     return this.stopping;
   }
 
-  /**
-   * SIGTERM, wait for exit; SIGKILL after STOP_GRACE_MS. Also ends the watchdog.
-   * Prosody 0.12 logs "Shutdown complete" at once but, if a client was connected, its epoll loop only notices it
-   * may quit on a 1 s timer (net/server_epoll.lua setquitting): once that line is logged nothing is left to flush,
-   * so SIGKILL it then instead of idling for a second on every restart().
-   */
-  private async killServer(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      let exited = false;
-      void this.exited.then(() => (exited = true));
-      child.kill('SIGTERM');
-      const deadline = Date.now() + STOP_GRACE_MS;
-      while (!exited) {
-        if (Date.now() > deadline || (await this.logSinceStart()).includes('Shutdown complete')) child.kill('SIGKILL');
-        await Promise.race([this.exited, sleep(20)]);
-      }
-    }
-    this.child = undefined;
-    this.watchdog?.kill('SIGKILL');
-    this.watchdog = undefined;
-  }
-
-  /** What Prosody logged since the last spawn. */
-  private async logSinceStart(): Promise<string> {
-    return (await readFile(join(this.dir, 'prosody.log'), 'utf8').catch(() => '')).slice(this.logStart);
-  }
-
   /** Synchronous last resort from the process 'exit' hook. */
   killNow(): void {
-    this.watchdog?.kill('SIGKILL');
-    this.child?.kill('SIGKILL');
-    try {
-      rmSync(this.dir, { recursive: true, force: true });
-    } catch {
-      // best effort
-    }
-  }
-
-  private async logTail(): Promise<string> {
-    const tail = async (name: string): Promise<string> => {
-      const text = await readFile(join(this.dir, name), 'utf8').catch(() => '');
-      return `--- ${name} (last lines) ---\n${text.split('\n').slice(-30).join('\n')}`;
-    };
-    return `${await tail('prosody.log')}\n${await tail('stdout.log')}`;
+    this.process.killNow();
   }
 }
 

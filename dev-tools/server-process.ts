@@ -1,10 +1,10 @@
 /**
- * What the throwaway-server harnesses (prosody.ts, ejabberd.ts) share: free loopback ports, a watchdog that stops a
- * server whose test process died, a throwaway CA and server certificate, and small waits.
+ * What the throwaway-server harnesses (prosody.ts, ejabberd.ts) share: the server process with its watchdog (which
+ * stops a server whose test process died), free loopback ports, a throwaway CA and server certificate.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { accessSync, closeSync, constants as fsConstants, openSync, rmSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -108,3 +108,101 @@ export function sleep(ms: number): Promise<void> {
 
 /** The server refused to bind its port (another process took it between freePort() and the bind). */
 export class PortInUse extends Error {}
+
+export interface ServerProcessOptions {
+  /** The temp dir (removed by the watchdog if this process dies). */
+  dir: string;
+  /** The server's own log file: readiness and shutdown are read from what it writes after each spawn. */
+  logFile: string;
+  /** Where the server's stdout and stderr go (appended). */
+  stdoutFile: string;
+  /** A line the server logs once its shutdown has nothing left to write: it is then SIGKILLed instead of waited for. */
+  doneLine: string;
+  /** SIGKILL this long after SIGTERM whatever happens. */
+  graceMs: number;
+  /** Names the watchdog in `ps`. */
+  watchdogName: string;
+}
+
+/**
+ * A server process of a harness: spawned with its output in a file, watched by a watchdog, stopped by SIGTERM and,
+ * once it logs `doneLine` (or after `graceMs`), SIGKILL. `exitInfo` says how it ended, if it has.
+ */
+export class ServerProcess {
+  exitInfo: string | undefined;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private watchdog: ChildProcess | undefined;
+  private logStart = 0;
+
+  constructor(private readonly o: ServerProcessOptions) {}
+
+  async spawn(command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<void> {
+    // Servers append to their logs: the checks only look at what this run writes.
+    this.logStart = (await readFile(this.o.logFile, 'utf8').catch(() => '')).length;
+    const out = openSync(this.o.stdoutFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, { cwd: opts.cwd, ...(opts.env ? { env: opts.env } : {}), stdio: ['ignore', out, out] });
+    } finally {
+      closeSync(out);
+    }
+    this.child = child;
+    this.exitInfo = undefined;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exitInfo = signal ? `signal ${signal}` : `code ${code}`;
+        resolve();
+      });
+      child.once('error', (err) => {
+        this.exitInfo = `spawn error: ${err.message}`;
+        resolve();
+      });
+    });
+    child.unref(); // a forgotten stop() must not keep the test process alive; the 'exit' hook kills the server
+    this.watchdog = startWatchdog(child.pid, this.o.dir, this.o.watchdogName);
+  }
+
+  /** What the server logged since the last spawn. */
+  async logSinceStart(): Promise<string> {
+    return (await readFile(this.o.logFile, 'utf8').catch(() => '')).slice(this.logStart);
+  }
+
+  /** SIGTERM, wait for exit (SIGKILL once `doneLine` is logged, or after `graceMs`). Also ends the watchdog. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      let exited = false;
+      void this.exited.then(() => (exited = true));
+      child.kill('SIGTERM');
+      const deadline = Date.now() + this.o.graceMs;
+      while (!exited) {
+        if (Date.now() > deadline || (await this.logSinceStart()).includes(this.o.doneLine)) child.kill('SIGKILL');
+        await Promise.race([this.exited, sleep(20)]);
+      }
+    }
+    this.child = undefined;
+    this.watchdog?.kill('SIGKILL');
+    this.watchdog = undefined;
+  }
+
+  /** Synchronous last resort from the process 'exit' hook: the server, its watchdog, the temp dir. */
+  killNow(): void {
+    this.watchdog?.kill('SIGKILL');
+    this.child?.kill('SIGKILL');
+    try {
+      rmSync(this.o.dir, { recursive: true, force: true });
+    } catch {
+      // best effort
+    }
+  }
+
+  /** The last lines of the log and of stdout, for error messages. */
+  async logTail(): Promise<string> {
+    const tail = async (file: string): Promise<string> => {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      return `--- ${file} (last lines) ---\n${text.split('\n').slice(-30).join('\n')}`;
+    };
+    return `${await tail(this.o.logFile)}\n${await tail(this.o.stdoutFile)}`;
+  }
+}
