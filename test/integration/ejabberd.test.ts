@@ -113,8 +113,9 @@ describe('the harness', () => {
 });
 
 describe('revisions owed to an offline peer at start-up (item 1)', () => {
-  it('keep being retried: the process stays up, and delivers them when the peer is back', async () => {
-    const file = join(dir, 'crashy.config.json');
+  let file: string;
+  beforeAll(async () => {
+    file = join(dir, 'crashy.config.json');
     const peers = [{ jid: `reporter@${PEER}/crash`, trust: 'trusted' as const, format: 'iodef' as const }];
     // As the operator who found it: STARTTLS, the server's CA in xmpp.tls.caFile. (Over TLS the socket reports a
     // write done only in a later turn of the event loop, after which ejabberd's immediate error is already read.)
@@ -122,16 +123,23 @@ describe('revisions owed to an offline peer at start-up (item 1)', () => {
     (json.xmpp as Record<string, unknown>).service = ejabberd.tlsService;
     (json.xmpp as Record<string, unknown>).tls = { caFile: ejabberd.caFile };
     await writeFile(file, JSON.stringify(json));
-    const start = async () => {
-      const p = await startNodeProcess(['src/main.ts', '--config', file], {
-        what: 'the bot',
-        cwd: root,
-        env: { ...process.env, LOG_FORMAT: 'json' },
-        ready: (out) => out.includes('"msg":"bot started'),
-      });
-      processes.push(p);
-      return p;
-    };
+  });
+
+  /** The bot as an operator runs it (src/main.ts), ready once it logged its start line. */
+  async function runBot(config: string, nodeArgs: string[] = []): Promise<NodeProcess> {
+    const p = await startNodeProcess(['src/main.ts', '--config', config], {
+      what: 'the bot',
+      cwd: root,
+      env: { ...process.env, LOG_FORMAT: 'json' },
+      nodeArgs,
+      ready: (out) => out.includes('"msg":"bot started'),
+    });
+    processes.push(p);
+    return p;
+  }
+
+  it('keep being retried: the process stays up, and delivers them when the peer is back', async () => {
+    const start = () => runBot(file);
     const first = await start();
     const alice = await ejabberd.client({ username: 'alice', host: HOME, password: PASSWORD, resource: 'crash' });
     const room = await observeRoom(alice, `crash@${MUC}`, 'alice');
@@ -174,6 +182,21 @@ describe('revisions owed to an offline peer at start-up (item 1)', () => {
     expect(code, second.output()).toBe(0);
     expect(second.output()).not.toMatch(/unhandled|StanzaError/i);
   }, 60_000);
+
+  it('any other unhandled rejection is logged at error level, and the bot keeps running', async () => {
+    // A rejection nobody handles, from a module loaded before the bot's own, as soon as the entry point watches for
+    // them (before that Node's default applies, a crash: so at the latest after 8 s, which fails without the fix).
+    const provoke =
+      'data:text/javascript,const t0 = Date.now(); const t = setInterval(() => { if (process.listenerCount("unhandledRejection") > 0 || Date.now() - t0 > 8000) { clearInterval(t); Promise.reject(new Error("provoked by the test")); } }, 20)';
+    const bot = await runBot(file, ['--import', provoke]);
+    await until(() => bot.output().includes('provoked by the test') || bot.child.exitCode !== null, 15_000, 'the provoked rejection');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bot.child.exitCode, bot.output()).toBeNull();
+    const line = bot.output().split('\n').find((l) => l.includes('provoked by the test'))!;
+    expect(JSON.parse(line)).toMatchObject({ level: 50, msg: 'unhandled promise rejection (a bug, please report it): still running', err: 'provoked by the test' });
+    bot.child.kill('SIGTERM');
+    expect((await bot.exited).code).toBe(0);
+  }, 30_000);
 });
 
 describe('a room that hides real JIDs from the bot (items 3 and 5)', () => {
