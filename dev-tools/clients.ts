@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { client as createClient, xml, type Client, type Options as ClientOptions } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
+import { applyXmppJsFixes } from '../src/xmpp/xmpp-js-fixes.js';
 
 export type { Client, Element };
 
@@ -85,6 +86,9 @@ export async function connectClient(opts: ConnectOptions): Promise<Client> {
     ...(opts.resource !== undefined ? { resource: opts.resource } : {}),
     credentials: plainCredentials(opts.username, opts.password),
   });
+  // The bot's own work-arounds for @xmpp/client faults (stream management counts, late bytes): a harness client
+  // reconnecting after a server restart must not be thrown out by the server or crash the test process either.
+  applyXmppJsFixes(xmpp as unknown as Parameters<typeof applyXmppJsFixes>[0]);
   xmpp.reconnect.delay = opts.reconnectDelayMs ?? 200;
   xmpp.setMaxListeners(100); // every pending nextStanza() is a 'stanza' listener
   xmpp.on('error', (err: unknown) => {

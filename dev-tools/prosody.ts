@@ -21,19 +21,14 @@
  * (SIGKILL, crash). Note the server process is named `lua5.4`: look for it with `pgrep -af prosody`.
  * Set HARNESS_DEBUG=1 to log client errors and keep the temp dir of failed starts.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, closeSync, openSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { accepts, execFileP, freePort, makeCertificates, onPath, PortInUse, ServerProcess, sleep } from './server-process.js';
 import { connectClient, stopClient, type Client } from './clients.js';
 
 export { connectClient, isLoopbackService, nextStanza, plainCredentials, sleep, stopClient, until, withTimeout } from './clients.js';
 export type { Client, ConnectOptions, CredentialsCallback, Element } from './clients.js';
-
-const execFileP = promisify(execFile);
 
 export interface ProsodyOptions {
   /** VirtualHosts. Default ['home.localhost', 'peer.localhost']. */
@@ -102,19 +97,6 @@ export function prosodyAvailable(): boolean {
   return onPath('prosody') && onPath('prosodyctl');
 }
 
-function onPath(cmd: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, cmd), fsConstants.X_OK);
-      return true;
-    } catch {
-      // next
-    }
-  }
-  return false;
-}
-
 const STOP_GRACE_MS = 3_000;
 
 export async function startProsody(opts: ProsodyOptions = {}): Promise<Prosody> {
@@ -156,12 +138,14 @@ class Server {
   /** Direct TLS c2s port, 0 when not asked for. */
   directTlsPort = 0;
   readonly config: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private watchdog: ChildProcess | undefined;
+  /**
+   * Prosody 0.12 logs "Shutdown complete" at once on SIGTERM but, if a client was connected, its epoll loop only
+   * notices it may quit on a 1 s timer (net/server_epoll.lua setquitting): once that line is logged nothing is left
+   * to flush, so it is SIGKILLed then instead of idling for a second on every restart().
+   */
+  private readonly process: ServerProcess;
   private readonly clients = new Set<Client>();
   private stopping: Promise<void> | undefined;
-  private logStart = 0;
   private tls: { hosts: string[]; certificate: string; key: string; caFile: string } | undefined;
 
   constructor(
@@ -170,6 +154,14 @@ class Server {
     private readonly opts: ProsodyOptions,
   ) {
     this.config = join(dir, 'prosody.cfg.lua');
+    this.process = new ServerProcess({
+      dir,
+      logFile: join(dir, 'prosody.log'),
+      stdoutFile: join(dir, 'stdout.log'),
+      doneLine: 'Shutdown complete',
+      graceMs: STOP_GRACE_MS,
+      watchdogName: 'prosody-watchdog',
+    });
   }
 
   api(): Prosody {
@@ -206,7 +198,7 @@ class Server {
         return;
       } catch (err) {
         if (!(err instanceof PortInUse) || attempt >= 3) throw err;
-        await this.killServer();
+        await this.process.stop();
       }
     }
   }
@@ -276,42 +268,19 @@ class Server {
   }
 
   private async spawnAndWait(timeoutMs: number): Promise<void> {
-    // Prosody appends to its log: the checks only look at what this run writes.
-    this.logStart = (await readFile(join(this.dir, 'prosody.log'), 'utf8').catch(() => '')).length;
-    const out = openSync(join(this.dir, 'stdout.log'), 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn('prosody', ['--config', this.config, '-F'], { cwd: this.dir, stdio: ['ignore', out, out] });
-    } finally {
-      closeSync(out);
-    }
-    this.child = child;
-    let exitInfo: string | undefined;
-    this.exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        exitInfo = signal ? `signal ${signal}` : `code ${code}`;
-        resolve();
-      });
-      child.once('error', (err) => {
-        exitInfo = `spawn error: ${err.message}`;
-        resolve();
-      });
-    });
-    child.unref(); // a forgotten stop() must not keep the process alive; the 'exit' hook kills the server
-    this.watchdog = startWatchdog(child.pid, this.dir);
-
+    await this.process.spawn('prosody', ['--config', this.config, '-F'], { cwd: this.dir });
     const activated = `Activated service 'c2s' on [127.0.0.1]:${this.port}`;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (exitInfo) throw new Error(`prosody exited during start-up (${exitInfo})\n${await this.logTail()}`);
-      const log = await this.logSinceStart();
+      if (this.process.exitInfo) throw new Error(`prosody exited during start-up (${this.process.exitInfo})\n${await this.process.logTail()}`);
+      const log = await this.process.logSinceStart();
       if (log.includes('Failed to open server port')) throw new PortInUse(`port ${this.port} taken\n${log}`);
       const direct = `Activated service 'c2s_direct_tls' on [127.0.0.1]:${this.directTlsPort}`;
       const directReady = !this.directTlsPort || (log.includes(direct) && (await accepts(this.directTlsPort)));
       if (log.includes(activated) && directReady && (await accepts(this.port))) return;
       if (Date.now() > deadline) {
-        await this.killServer();
-        throw new Error(`prosody did not listen on 127.0.0.1:${this.port} within ${timeoutMs} ms\n${await this.logTail()}`);
+        await this.process.stop();
+        throw new Error(`prosody did not listen on 127.0.0.1:${this.port} within ${timeoutMs} ms\n${await this.process.logTail()}`);
       }
       await sleep(10);
     }
@@ -334,7 +303,7 @@ class Server {
 
   async restart(): Promise<void> {
     if (this.stopping) throw new Error('Prosody.restart: the server was stopped');
-    await this.killServer();
+    await this.process.stop();
     await this.spawnAndWait(this.opts.startTimeoutMs ?? 10_000);
   }
 
@@ -342,134 +311,17 @@ class Server {
     this.stopping ??= (async () => {
       await Promise.all([...this.clients].map((c) => stopClient(c)));
       this.clients.clear();
-      await this.killServer();
+      await this.process.stop();
       live.delete(this);
       if (!o.keepDir) await rm(this.dir, { recursive: true, force: true });
     })();
     return this.stopping;
   }
 
-  /**
-   * SIGTERM, wait for exit; SIGKILL after STOP_GRACE_MS. Also ends the watchdog.
-   * Prosody 0.12 logs "Shutdown complete" at once but, if a client was connected, its epoll loop only notices it
-   * may quit on a 1 s timer (net/server_epoll.lua setquitting): once that line is logged nothing is left to flush,
-   * so SIGKILL it then instead of idling for a second on every restart().
-   */
-  private async killServer(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      let exited = false;
-      void this.exited.then(() => (exited = true));
-      child.kill('SIGTERM');
-      const deadline = Date.now() + STOP_GRACE_MS;
-      while (!exited) {
-        if (Date.now() > deadline || (await this.logSinceStart()).includes('Shutdown complete')) child.kill('SIGKILL');
-        await Promise.race([this.exited, sleep(20)]);
-      }
-    }
-    this.child = undefined;
-    this.watchdog?.kill('SIGKILL');
-    this.watchdog = undefined;
-  }
-
-  /** What Prosody logged since the last spawn. */
-  private async logSinceStart(): Promise<string> {
-    return (await readFile(join(this.dir, 'prosody.log'), 'utf8').catch(() => '')).slice(this.logStart);
-  }
-
   /** Synchronous last resort from the process 'exit' hook. */
   killNow(): void {
-    this.watchdog?.kill('SIGKILL');
-    this.child?.kill('SIGKILL');
-    try {
-      rmSync(this.dir, { recursive: true, force: true });
-    } catch {
-      // best effort
-    }
+    this.process.killNow();
   }
-
-  private async logTail(): Promise<string> {
-    const tail = async (name: string): Promise<string> => {
-      const text = await readFile(join(this.dir, name), 'utf8').catch(() => '');
-      return `--- ${name} (last lines) ---\n${text.split('\n').slice(-30).join('\n')}`;
-    };
-    return `${await tail('prosody.log')}\n${await tail('stdout.log')}`;
-  }
-}
-
-class PortInUse extends Error {}
-
-/**
- * A `sh` that SIGTERMs the server (SIGKILL 3 s later) and removes its temp dir once its stdin (a pipe from this
- * process) reaches EOF, i.e. when this process is gone however it died. Killed by killServer() on a normal stop.
- */
-function startWatchdog(pid: number | undefined, dir: string): ChildProcess | undefined {
-  if (pid === undefined) return undefined;
-  const script = 'read _ ; kill -TERM "$1" 2>/dev/null; sleep 3; kill -KILL "$1" 2>/dev/null; rm -rf "$2"';
-  const dog = spawn('sh', ['-c', script, 'prosody-watchdog', String(pid), dir], { stdio: ['pipe', 'ignore', 'ignore'] });
-  dog.on('error', () => {});
-  dog.stdin?.on('error', () => {});
-  dog.unref();
-  (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  return dog;
-}
-
-/**
- * A CA and a server certificate for `names` signed by it, made with openssl in `dir` (~20 ms: EC keys). The CA has
- * `CA:TRUE` and keyCertSign (OpenSSL 3 refuses a chain without them); the server certificate carries the names as
- * subjectAltName DNS entries, which is what TLS clients check.
- */
-async function makeCertificates(dir: string, names: string[]): Promise<{ certificate: string; key: string; caFile: string }> {
-  await mkdir(dir, { recursive: true });
-  const at = (name: string) => join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const openssl = async (args: string[]) => {
-    try {
-      await execFileP('openssl', args, { cwd: dir, timeout: 10_000 });
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new Error(`openssl ${args[0]} failed: ${e.message}\n${e.stderr ?? ''}`);
-    }
-  };
-  await openssl(['req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '2', '-subj', '/CN=incident-bot test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  await openssl(['req', ...ec, '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', `/CN=${names[0] ?? 'localhost'}`]);
-  await writeFile(
-    at('server.ext'),
-    [`subjectAltName = ${names.map((n) => `DNS:${n}`).join(', ')}`, 'basicConstraints = CA:FALSE',
-      'keyUsage = critical, digitalSignature', 'extendedKeyUsage = serverAuth', ''].join('\n'),
-  );
-  await openssl(['x509', '-req', '-in', at('server.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-set_serial', `0x${Date.now().toString(16)}`,
-    '-days', '2', '-extfile', at('server.ext'), '-out', at('server.crt')]);
-  return { certificate: at('server.crt'), key: at('server.key'), caFile: at('ca.crt') };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no port from the OS'))));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** A Lua double-quoted string literal. */

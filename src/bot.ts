@@ -15,6 +15,8 @@ import { createConnection, startOrFail, type Client } from './xmpp/connection.js
 import { answerDiscoInfo } from './xmpp/disco.js';
 import { routeIncoming } from './xmpp/incoming.js';
 import { Rooms } from './xmpp/rooms.js';
+import { DefaultRoomKeeper, type DefaultRoomStatus, type RoomKeeperTiming } from './xmpp/room-keeper.js';
+import { applyXmppJsFixes } from './xmpp/xmpp-js-fixes.js';
 import { routeChat } from './xmpp/chat.js';
 import { Delivery, type DeliveryOutcome } from './xmpp/delivery.js';
 import { checkIqReplies } from './xmpp/iq-request.js';
@@ -29,6 +31,8 @@ export interface BotOptions {
   log: Logger;
   /** Gap between two bot messages in a room (ms). */
   roomIntervalMs?: number;
+  /** Retry delays for the default room when the bot cannot join it (tests make them short). */
+  defaultRoomRetry?: Partial<RoomKeeperTiming>;
 }
 
 export interface Bot {
@@ -37,6 +41,8 @@ export interface Bot {
   rooms: Rooms;
   config: Config;
   stats: Map<string, number>;
+  /** Whether the bot is in its default room, and if not why (for a health check). */
+  defaultRoom(): DefaultRoomStatus;
   stop(): Promise<void>;
 }
 
@@ -59,11 +65,13 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   const { log } = opts;
   const store = await IncidentStore.open(config.storage.path);
   const xmpp = opts.xmpp ?? createConnection(config, log);
+  applyXmppJsFixes(xmpp);
   // At the bottom of the send path, so that nothing the bot sends can be over the server's stanza limit, and every
   // IQ answer it waits for must come from whom it asked.
   guardStanzaSize(xmpp, config.limits.maxStanzaBytes, log);
   checkIqReplies(xmpp, log);
   const rooms = new Rooms(xmpp, config.nick, log);
+  const keeper = new DefaultRoomKeeper({ xmpp, rooms, config, log }, opts.defaultRoomRetry);
   const announcer = new Announcer(rooms, log, opts.roomIntervalMs ? { intervalMs: opts.roomIntervalMs } : {});
   const stats = new Map<string, number>();
   const count = (event: string) => stats.set(event, (stats.get(event) ?? 0) + 1);
@@ -73,12 +81,14 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   xmpp.on('online', (address: { toString(): string }) => {
     log.info({ jid: address.toString() }, 'online');
     // Initial presence: without it the server keeps chats to our bare JID offline.
-    void xmpp.send(xml('presence'));
+    xmpp.send(xml('presence')).catch((err: Error) => log.warn({ err: err.message }, 'initial presence not sent'));
   });
 
   answerDiscoInfo(xmpp);
   const announce = (outcome: ReportOutcome, kind: IodefKind | 'legacy') => {
-    void announceOutcome({ config, rooms, announcer, log }, outcome, kind);
+    announceOutcome({ config, rooms, announcer, log }, outcome, kind).catch((err: Error) =>
+      log.error({ err: err.message, number: outcome.stored.number }, 'announcement failed'),
+    );
   };
   const delivery = new Delivery(
     xmpp,
@@ -91,7 +101,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       maxStanzaBytes: config.limits.maxStanzaBytes,
     },
     log,
-    (entry, outcome) => reportDelivery({ xmpp, config, announcer, count }, entry, outcome),
+    (entry, outcome) => reportDelivery({ xmpp, config, announcer, count, log }, entry, outcome),
   );
   routeIncoming({ xmpp, config, store, log, announce, count, kickDelivery: () => delivery.kick() });
   const selfJid = `${config.xmpp.username}@${config.xmpp.domain}/${config.xmpp.resource}`;
@@ -112,17 +122,26 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     rooms,
     config,
     stats,
+    defaultRoom: () => keeper.status(),
     async start() {
       await startOrFail(xmpp, config);
       delivery.start();
-      await rooms.join(config.rooms.default).catch((err: Error) => {
-        log.error({ room: config.rooms.default, err: err.message }, 'cannot join the default room');
-      });
-      log.info({ incidents: store.size, room: config.rooms.default }, 'bot started');
+      // Not in the default room is no reason to stop serving peers (reports are stored), but it must not look
+      // like a healthy start: a warning here, an error per attempt, a DM to the admins (see DefaultRoomKeeper).
+      const room = await keeper.start();
+      if (room.joined) {
+        log.info({ incidents: store.size, room: room.room, roomJoined: true }, 'bot started');
+      } else {
+        log.warn(
+          { incidents: store.size, room: room.room, roomJoined: false, err: room.lastError },
+          'bot started WITHOUT its default room: nothing is announced until it can join (retrying)',
+        );
+      }
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      keeper.stop();
       announcer.stop();
       delivery.stop();
       xmpp.reconnect.stop();
@@ -174,6 +193,7 @@ interface DeliveryReportDeps {
   config: Config;
   announcer: Announcer;
   count(event: string): void;
+  log: Logger;
 }
 
 /** Says what came of an owed stanza, where it matters: refusals and give-ups always, answers to inquiries. */
@@ -198,7 +218,9 @@ function reportDelivery(deps: DeliveryReportDeps, entry: OutboxEntry, outcome: D
   const target = entry.notify ?? deps.config.rooms.default;
   // A room is a bare JID; an admin who asked by direct message is notified at the full JID they wrote from.
   if (target.includes('/')) {
-    void deps.xmpp.send(xml('message', { to: target, type: 'chat' }, xml('body', {}, text))).catch(() => undefined);
+    deps.xmpp
+      .send(xml('message', { to: target, type: 'chat' }, xml('body', {}, text)))
+      .catch((err: Error) => deps.log.warn({ to: target, err: err.message }, 'delivery notice not sent'));
   } else {
     deps.announcer.say(target, text);
   }

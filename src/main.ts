@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { startBot } from './bot.js';
 import { ConfigError, loadConfig, maskedConfig } from './core/config.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { StartupError } from './xmpp/connection.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,6 +20,19 @@ const program = new Command()
   .parse();
 
 const opts = program.opts<{ config: string; checkConfig?: boolean }>();
+
+/**
+ * A promise rejection nobody handled is a bug of ours or of a library (a server answering faster than expected
+ * was one), not a reason to stop serving: log it at error level and keep running, instead of Node's default exit
+ * (which systemd's Restart=on-failure would turn into a restart loop). Uncaught exceptions stay fatal: the state
+ * after a throw out of an event handler is unknown.
+ */
+let processLog: Logger | undefined;
+process.on('unhandledRejection', (reason: unknown) => {
+  const err = reason instanceof Error ? reason : new Error(String(reason));
+  if (processLog) processLog.error({ err: err.message, stack: err.stack }, 'unhandled promise rejection (a bug, please report it): still running');
+  else process.stderr.write(`incident-bot: unhandled promise rejection (still running): ${err.stack ?? err.message}\n`);
+});
 
 async function main(): Promise<number> {
   let config;
@@ -37,6 +50,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = createLogger();
+  processLog = log;
   // Signals are watched from the start, so a stop request during start-up is honoured once the bot is up.
   // `on`, not `once`: a listener must stay installed or tsx's own handler exits at once with 128+signal.
   let stopRequested: ((signal: string) => void) | undefined;

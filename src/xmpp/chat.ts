@@ -62,18 +62,34 @@ async function onDirect(deps: ChatDeps, stanza: Element, body: string): Promise<
   }
   const roomOfSender = bareJid(from);
   let jid: string | undefined = bareJid(from);
+  const reply = (text: string) => {
+    deps.xmpp
+      .send(xml('message', { to: from, type: 'chat' }, xml('body', {}, text)))
+      .catch((err: Error) => deps.log.warn({ to: from, err: err.message }, 'reply not sent'));
+  };
   if (deps.rooms.isJoined(roomOfSender)) {
     // A private message through a room: the real JID is what the room tells us, if anything.
     const occupant = deps.rooms.occupant(roomOfSender, from.slice(from.indexOf('/') + 1));
     jid = occupant?.jid ? bareJid(occupant.jid) : undefined;
+    if (jid === undefined) {
+      reply(roomPmWithoutJid(deps.config, roomOfSender));
+      return;
+    }
   }
-  const isAdmin = jid !== undefined && (isConfiguredAdmin(deps.config, jid) || deps.rooms.hasAdminAffiliation(jid));
-  const sender: Sender = { isAdmin, ...(jid ? { jid } : {}) };
-  const reply = (text: string) => {
-    void deps.xmpp.send(xml('message', { to: from, type: 'chat' }, xml('body', {}, text)));
-  };
+  const isAdmin = isConfiguredAdmin(deps.config, jid) || deps.rooms.hasAdminAffiliation(jid);
+  const sender: Sender = { isAdmin, jid };
   await dispatch({ text: body, where: { kind: 'dm', from }, sender, reply }, deps.services, (err) =>
     deps.log.error({ err: (err as Error).message, from }, 'command failed'),
+  );
+}
+
+/** Said to a private message through a room that hides real JIDs from the bot: whoever sent it, it cannot tell. */
+function roomPmWithoutJid(config: Config, room: string): string {
+  const bot = `${config.xmpp.username}@${config.xmpp.domain}`;
+  return (
+    `I cannot see the real JID behind a private message through ${room}: the room hides real JIDs from me ` +
+    `(semi-anonymous), so I cannot check that you are an admin. Send me a direct message from your own account ` +
+    `(to ${bot}), or make the room non-anonymous (or make me a moderator there), and try again.`
   );
 }
 

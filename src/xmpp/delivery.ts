@@ -115,7 +115,7 @@ export class Delivery {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Number.POSITIVE_INFINITY;
-      void this.tick();
+      this.tick().catch((err: Error) => this.log.error({ err: err.message }, 'delivery loop failed'));
     }, Math.max(0, at - this.clock.now()));
   }
 
@@ -165,7 +165,7 @@ export class Delivery {
       // No slot: a delivery in flight to this peer ends with a kick.
       if (free <= 0) continue;
       slots.set(peer, free - 1);
-      void this.attempt(entry, peer);
+      this.attempt(entry, peer).catch((err: Error) => this.log.error({ err: err.message }, 'delivery attempt failed'));
     }
     this.backoff.forgetAllBut(owed);
     if (this.timings.size > 2 * this.store.outbox.length + 100) this.pruneTimings();

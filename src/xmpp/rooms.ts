@@ -1,6 +1,13 @@
 /**
  * MUC by hand (XEP-0045): joining, creating (unlocking) rooms, tracking occupants and their real JIDs, and
  * rejoining every room after a reconnect (the server forgets our membership when the stream drops).
+ *
+ * What the bot knows of occupants' real JIDs is refreshed when the room says it changed: a room made non-anonymous
+ * (or anonymous) while we are in it announces that only with a status 172/173/174 message, and promoting us to
+ * moderator changes only our own presence (ejabberd); neither resends the occupants' presences. Both servers do
+ * resend every occupant's presence — with the real JIDs we may now see — when an occupant sends its join presence
+ * again without leaving, so that is how we resync: nobody sees us leave, and a moderator role granted to us alone
+ * (not by affiliation) is kept, which a leave and rejoin would lose.
  */
 import xml, { type Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
@@ -24,13 +31,32 @@ interface RoomState {
   nick: string;
   joined: boolean;
   occupants: Map<string, Occupant>;
-  pending?: { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
+  /** Our role as the room last told us (a change to moderator lets us see real JIDs). */
+  role?: string;
+  /** Why the last attempt to join failed; cleared once we are in. */
+  lastError?: string;
+  /** A join waiting for our self-presence, and the stream it was sent on. */
+  pending?: { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout; stream: number };
 }
 
-export class RoomJoinError extends Error {}
+export class RoomJoinError extends Error {
+  constructor(
+    message: string,
+    /** The stanza error condition the room answered with (`registration-required`, …), if it answered. */
+    readonly condition?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Room status codes of a configuration change that concerns privacy (XEP-0045 §10.2.1): who sees real JIDs. */
+const PRIVACY_CHANGED = ['172', '173', '174'];
 
 export class Rooms {
   private readonly rooms = new Map<string, RoomState>();
+  /** Counts streams: a join sent on an earlier stream died with it. */
+  private stream = 0;
+  private readonly leftListeners: Array<(room: string) => void> = [];
 
   constructor(
     private readonly xmpp: Client,
@@ -39,16 +65,31 @@ export class Rooms {
   ) {
     xmpp.on('stanza', (stanza: Element) => {
       if (stanza.is('presence')) this.onPresence(stanza);
+      else if (stanza.is('message') && stanza.attrs.type === 'groupchat') this.onRoomStatus(stanza);
     });
-    // Membership is lost with the stream: rejoin everything after every reconnect.
+    // Membership is lost with the stream: rejoin everything after every reconnect. A join still waiting from the
+    // dropped stream will never be answered: join() sends it again on this one (its waiters keep waiting).
     xmpp.on('online', () => {
+      this.stream += 1;
       for (const room of this.rooms.keys()) {
         const state = this.rooms.get(room)!;
         state.joined = false;
         state.occupants.clear();
+        state.role = undefined;
         void this.joinWithRetry(room);
       }
     });
+  }
+
+  /** Called with the room's JID when we are out of a room we did not leave (kicked, room destroyed, shut down). */
+  onLeft(listener: (room: string) => void): void {
+    this.leftListeners.push(listener);
+  }
+
+  /** Why the last attempt to join `room` failed (e.g. `registration-required (Membership is required…)`), or
+   * undefined if it did not, or we are in. */
+  lastJoinError(room: string): string | undefined {
+    return this.rooms.get(bareJid(room))?.lastError;
   }
 
   /** Rooms we are in (or trying to be in). */
@@ -69,12 +110,12 @@ export class Rooms {
       state = { nick: this.nick, joined: false, occupants: new Map() };
       this.rooms.set(key, state);
     }
-    if (state.pending) return this.waitFor(state);
+    if (state.pending?.stream === this.stream) return this.waitFor(state);
     const done = this.waitFor(state, timeoutMs, key);
+    // The room may refuse us before send() resolves (ejabberd answers at once): `done` must have a handler by then.
+    done.catch(() => undefined);
     try {
-      await this.xmpp.send(
-        xml('presence', { to: `${key}/${state.nick}` }, xml('x', { xmlns: MUC_NS }, xml('history', { maxstanzas: '0' }))),
-      );
+      await this.sendJoinPresence(key, state);
     } catch (err) {
       // Settle now: left pending, the join would reject at its timeout with nobody listening.
       this.settle(state, err as Error);
@@ -147,9 +188,19 @@ export class Rooms {
     return false;
   }
 
+  private sendJoinPresence(room: string, state: RoomState): Promise<void> {
+    return this.xmpp.send(xml('presence', { to: `${room}/${state.nick}` }, xml('x', { xmlns: MUC_NS }, xml('history', { maxstanzas: '0' }))));
+  }
+
   private waitFor(state: RoomState, timeoutMs = 10_000, room = ''): Promise<void> {
-    if (state.pending) {
-      const existing = state.pending;
+    const existing = state.pending;
+    if (existing) {
+      if (existing.stream !== this.stream) {
+        // A join from a dropped stream, sent again now: its waiters wait for this one, with a fresh timeout.
+        clearTimeout(existing.timer);
+        existing.timer = this.joinTimer(state, timeoutMs, room);
+        existing.stream = this.stream;
+      }
       return new Promise((resolve, reject) => {
         const prevResolve = existing.resolve;
         const prevReject = existing.reject;
@@ -158,11 +209,14 @@ export class Rooms {
       });
     }
     return new Promise((resolve, reject) => {
-      // Through settle(): it rejects every caller waiting on this join, not only the first one (a second join of
-      // the same room chains onto pending.reject; rejecting just this promise left those waiting forever).
-      const timer = setTimeout(() => this.settle(state, new RoomJoinError(`joining ${room} timed out`)), timeoutMs);
-      state.pending = { resolve, reject, timer };
+      state.pending = { resolve, reject, timer: this.joinTimer(state, timeoutMs, room), stream: this.stream };
     });
+  }
+
+  /** Through settle(): it rejects every caller waiting on this join, not only the first one (a second join of the
+   * same room chains onto pending.reject; rejecting just this promise left those waiting forever). */
+  private joinTimer(state: RoomState, timeoutMs: number, room: string): NodeJS.Timeout {
+    return setTimeout(() => this.settle(state, new RoomJoinError(`joining ${room} timed out`)), timeoutMs);
   }
 
   private settle(state: RoomState, err?: Error): void {
@@ -170,6 +224,7 @@ export class Rooms {
     if (!pending) return;
     clearTimeout(pending.timer);
     state.pending = undefined;
+    state.lastError = err?.message;
     if (err) pending.reject(err);
     else pending.resolve();
   }
@@ -186,21 +241,27 @@ export class Rooms {
 
     if (stanza.attrs.type === 'error') {
       if (nick !== state.nick) return;
-      const condition = stanza.getChild('error')?.getChildElements().find((c) => c.getNS() === STANZAS_NS)?.name ?? 'unknown';
+      const error = stanza.getChild('error');
+      const condition = error?.getChildElements().find((c) => c.getNS() === STANZAS_NS && c.name !== 'text')?.name ?? 'unknown';
       if (condition === 'conflict' && state.nick.length < 60) {
         // Someone holds our nick: take a variant rather than stay out of the room.
         state.nick = `${state.nick}_`;
-        void this.xmpp.send(xml('presence', { to: `${room}/${state.nick}` }, xml('x', { xmlns: MUC_NS }, xml('history', { maxstanzas: '0' }))));
+        this.sendJoinPresence(room, state).catch((err: Error) => this.settle(state, err));
         return;
       }
-      this.settle(state, new RoomJoinError(`cannot join ${room}: ${condition}`));
+      const text = error?.getChildText('text', STANZAS_NS);
+      this.settle(state, new RoomJoinError(`cannot join ${room}: ${condition}${text ? ` (${text})` : ''}`, condition));
       return;
     }
 
     const item = x?.getChild('item');
     if (stanza.attrs.type === 'unavailable') {
       state.occupants.delete(nick);
-      if (codes.has('110')) state.joined = false;
+      if (codes.has('110') && state.joined) {
+        state.joined = false;
+        state.role = undefined;
+        for (const listener of this.leftListeners) listener(room);
+      }
       return;
     }
     state.occupants.set(nick, {
@@ -211,6 +272,10 @@ export class Rooms {
     });
     if (codes.has('110') || nick === state.nick) {
       const created = codes.has('201');
+      const role = String(item?.attrs.role ?? 'participant');
+      const promoted = state.joined && state.role !== undefined && state.role !== 'moderator' && role === 'moderator';
+      state.role = role;
+      if (promoted) this.resync(room, state, 'we are a moderator now');
       state.joined = true;
       if (created) {
         this.unlock(room)
@@ -220,6 +285,23 @@ export class Rooms {
         this.settle(state);
       }
     }
+  }
+
+  /** A status message from the room itself: on a privacy change, refresh what we know of the occupants. */
+  private onRoomStatus(stanza: Element): void {
+    const from = stanza.attrs.from as string | undefined;
+    if (!from || from.includes('/')) return;
+    const state = this.rooms.get(bareJid(from));
+    if (!state?.joined) return;
+    const codes = (stanza.getChild('x', MUC_USER_NS)?.getChildren('status') ?? []).map((s) => String(s.attrs.code));
+    const changed = codes.find((c) => PRIVACY_CHANGED.includes(c));
+    if (changed) this.resync(bareJid(from), state, `room privacy changed (status ${changed})`);
+  }
+
+  /** Our join presence again, without leaving: the room answers with every occupant's presence (see the top). */
+  private resync(room: string, state: RoomState, why: string): void {
+    this.log.info({ room, why }, 'refreshing the occupant list');
+    this.sendJoinPresence(room, state).catch((err: Error) => this.log.warn({ room, err: err.message }, 'occupant refresh not sent'));
   }
 
   /** A new room stays locked until its owner submits a configuration: accept the defaults (instant room). */
