@@ -1,0 +1,261 @@
+/**
+ * The store's database: one LMDB file (`incidents.mdb`, beside the `incidents.json` manifest) with named tables.
+ *
+ *   incidents  #N → the record (store-codec: checksummed MessagePack)
+ *   keys       incident key → #N                      (identity: get(key), numberOf)
+ *   ids        [id, #N]                               (UUID prefix lookups, `Related:` numbers)
+ *   facets     [facet, value, #N]                     (list filters, newest first; see store-index.ts)
+ *   terms      [term, #N]                             (search, newest first)
+ *   counts     [facet, value] → how many              (stats in O(1), list's choice of the narrowest filter)
+ *   ranks      [facet, count, value]                  (top reporting domains without sorting them all)
+ *   derived    #N → what the indexes hold for #N      (an update removes exactly what it added)
+ *   outbox     sequence → owed stanza                 (oldest first)
+ *   meta       name → value                           (format, nextNumber, outbox sequence, index version)
+ *
+ * Reads are synchronous (memory-mapped, microseconds), so lookups stay synchronous for the workflow and commands.
+ * Writes go in one LMDB transaction per batch (`write`), committed with LMDB's synchronous commit: data pages and
+ * then the meta page are flushed to disk before the promise resolves (overlappingSync off — with it on, lmdb-js
+ * resolves at commit and flushes later). So a batch is all or nothing, and on disk once `write` resolves.
+ */
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import { createHash } from 'node:crypto';
+import type { OutboxEntry, StoredIncident } from './stored-incident.js';
+import { decodeRecord, decodeValue, encodeValue, StoreDamagedError } from './store-codec.js';
+import type { Facet, FacetName } from './store-index.js';
+
+export type TableName = 'incidents' | 'keys' | 'ids' | 'facets' | 'terms' | 'counts' | 'ranks' | 'derived' | 'outbox' | 'meta';
+
+/** One change in a batch: a put, or a removal when `value` is undefined. */
+export interface Op {
+  table: TableName;
+  key: Key;
+  value?: Buffer | number;
+}
+
+/** What the indexes hold for one incident (kept so that an update or a rebuild removes exactly that). */
+export interface Derived {
+  facets: Facet[];
+  terms: string[];
+  id: string;
+}
+
+export const EMPTY = Buffer.alloc(0);
+
+/** LMDB keys are limited to ~2 KB: a longer incident key is indexed by its digest (never shown, only matched). */
+export function keyIndexKey(key: string): string {
+  return Buffer.byteLength(key) <= 400 ? key : `\u0001sha256:${createHash('sha256').update(key).digest('hex')}`;
+}
+
+const TABLES: Record<TableName, { keyEncoding?: 'uint32'; encoding: 'binary' | 'ordered-binary' }> = {
+  incidents: { keyEncoding: 'uint32', encoding: 'binary' },
+  keys: { encoding: 'ordered-binary' },
+  ids: { encoding: 'binary' },
+  facets: { encoding: 'binary' },
+  terms: { encoding: 'binary' },
+  counts: { encoding: 'ordered-binary' },
+  ranks: { encoding: 'binary' },
+  derived: { keyEncoding: 'uint32', encoding: 'binary' },
+  outbox: { keyEncoding: 'uint32', encoding: 'binary' },
+  meta: { encoding: 'binary' },
+};
+
+export class StoreDb {
+  private readonly tables: Record<TableName, Database>;
+
+  private constructor(
+    readonly env: RootDatabase,
+    readonly file: string,
+  ) {
+    this.tables = Object.fromEntries(
+      (Object.keys(TABLES) as TableName[]).map((name) => [name, env.openDB({ name, ...TABLES[name], cache: false })]),
+    ) as Record<TableName, Database>;
+  }
+
+  static open(file: string, opts: { readOnly?: boolean } = {}): StoreDb {
+    const env = open({
+      path: file,
+      maxDbs: 16,
+      // Address space only (the file grows as it is written); LMDB cannot grow past it without a remap.
+      mapSize: 2 ** 40,
+      // Durable commit before the write promise resolves: see the top comment.
+      overlappingSync: false,
+      // Batches are explicit (write()); turn batching also leaves an unhandled internal rejection on a failed commit.
+      eventTurnBatching: false,
+      ...(opts.readOnly ? { readOnly: true } : {}),
+    });
+    return new StoreDb(env, file);
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------------------
+
+  record(number: number): StoredIncident | undefined {
+    const bytes = this.tables.incidents.getBinaryFast(number);
+    return bytes === undefined ? undefined : decodeRecord(bytes, number);
+  }
+
+  hasRecord(number: number): boolean {
+    return this.tables.incidents.doesExist(number);
+  }
+
+  numberOfKey(key: string): number | undefined {
+    return this.tables.keys.get(keyIndexKey(key)) as number | undefined;
+  }
+
+  derived(number: number): Derived | undefined {
+    const bytes = this.tables.derived.getBinaryFast(number);
+    return bytes === undefined ? undefined : decodeValue<Derived>(bytes, `the index entry of incident #${number}`);
+  }
+
+  count(facet: FacetName, value: string): number {
+    return (this.tables.counts.get([facet, value]) as number | undefined) ?? 0;
+  }
+
+  /** The `n` values of a facet with the highest counts, highest first. */
+  top(facet: FacetName, n: number): Array<[string, number]> {
+    const out: Array<[string, number]> = [];
+    for (const key of this.tables.ranks.getKeys({ start: [facet, Infinity], end: [facet], reverse: true, limit: n })) {
+      const [, count, value] = key as [string, number, string];
+      out.push([value, count]);
+    }
+    return out;
+  }
+
+  meta<T>(name: string): T | undefined {
+    const bytes = this.tables.meta.getBinaryFast(name);
+    return bytes === undefined ? undefined : decodeValue<T>(bytes, `the store's metadata (${name})`);
+  }
+
+  outboxEntries(): Array<{ seq: number; entry: OutboxEntry }> {
+    const out: Array<{ seq: number; entry: OutboxEntry }> = [];
+    for (const { key, value } of this.tables.outbox.getRange({})) {
+      out.push({ seq: key as number, entry: decodeValue<OutboxEntry>(value as Buffer, `outbox entry ${String(key)}`) });
+    }
+    return out;
+  }
+
+  /** The highest #N stored. */
+  lastNumber(): number | undefined {
+    for (const key of this.tables.incidents.getKeys({ reverse: true, limit: 1 })) return key as number;
+    return undefined;
+  }
+
+  /** Every #N stored, ascending (repair, index rebuild, --check-store). */
+  *numbers(from = 0): Generator<number> {
+    for (const key of this.tables.incidents.getKeys({ start: from })) yield key as number;
+  }
+
+  /** Raw bytes of a record, copied (the repair path checks them without decoding twice). */
+  recordBytes(number: number): Buffer | undefined {
+    return this.tables.incidents.getBinary(number);
+  }
+
+  /** Numbers under [facet, value] (or [term]) below `before`, newest first. */
+  *newestFirst(table: 'facets' | 'terms', prefix: readonly string[], before = Infinity): Generator<number> {
+    const start = [...prefix, before === Infinity ? Infinity : before - 1];
+    for (const key of this.tables[table].getKeys({ start, end: [...prefix], reverse: true })) {
+      yield (key as unknown[])[prefix.length] as number;
+    }
+  }
+
+  /** The largest number ≤ `atMost` under the prefix, if any (one B-tree descent: the join in store-query.ts). */
+  seek(table: 'facets' | 'terms', prefix: readonly string[], atMost: number): number | undefined {
+    for (const key of this.tables[table].getKeys({ start: [...prefix, atMost], end: [...prefix], reverse: true, limit: 1 })) {
+      return (key as unknown[])[prefix.length] as number;
+    }
+    return undefined;
+  }
+
+  hasFacet(facet: FacetName, value: string, number: number): boolean {
+    return this.tables.facets.doesExist([facet, value, number]);
+  }
+
+  /** [id, #N] of ids starting with `prefix`, in id order. */
+  idsWithPrefix(prefix: string, limit: number): Array<{ id: string; number: number }> {
+    const out: Array<{ id: string; number: number }> = [];
+    for (const key of this.tables.ids.getKeys({ start: [prefix], end: [`${prefix}\uffff`], limit })) {
+      const [id, number] = key as [string, number];
+      out.push({ id, number });
+    }
+    return out;
+  }
+
+  // ---- writes ------------------------------------------------------------------------------------------------
+
+  /** Applies every op in one transaction; resolves once it is on disk, rejects (nothing applied) otherwise. */
+  async write(ops: readonly Op[]): Promise<void> {
+    if (ops.length === 0) return;
+    const { tables } = this;
+    let done: Promise<unknown>;
+    try {
+      done = this.env.batch(() => {
+        for (const op of ops) {
+          if (op.value === undefined) void tables[op.table].remove(op.key);
+          else void tables[op.table].put(op.key, op.value);
+        }
+      });
+    } catch (err) {
+      throw new StoreWriteError(describe(err), codeOf(err));
+    }
+    try {
+      await done;
+    } catch (err) {
+      throw await unwrapCommitError(err);
+    }
+  }
+
+  /** A consistent copy of the database (LMDB's copy, compacted), made while the bot runs. */
+  backup(path: string): Promise<void> {
+    return this.env.backup(path, true);
+  }
+
+  async close(): Promise<void> {
+    await this.env.close();
+  }
+}
+
+/** A write did not reach the disk. `code` is the system error code when one is known (ENOSPC, EIO, …). */
+export class StoreWriteError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly code?: string,
+  ) {
+    super(`the incident store could not write: ${reason}`);
+    this.name = 'StoreWriteError';
+  }
+}
+
+const ERRNO: Record<number, string> = { 28: 'ENOSPC', 122: 'EDQUOT', 5: 'EIO', 30: 'EROFS', 13: 'EACCES', 27: 'EFBIG' };
+
+/**
+ * lmdb-js rejects a failed commit with "Commit failed" and puts the cause on `commitError`, a promise nobody else
+ * awaits (left alone it is an unhandled rejection: kriszyp/lmdb-js#368). Await it, and keep only a short, fixed
+ * description: the native message carries buffer addresses.
+ */
+async function unwrapCommitError(err: unknown): Promise<StoreWriteError> {
+  const pending = (err as { commitError?: Promise<unknown> })?.commitError;
+  let cause: unknown = err;
+  if (pending && typeof pending.then === 'function') {
+    try {
+      await pending;
+    } catch (inner) {
+      cause = inner;
+    }
+  }
+  return new StoreWriteError(describe(cause), codeOf(cause));
+}
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string') return code;
+  if (typeof code === 'number') return ERRNO[code] ?? `error ${code}`;
+  return undefined;
+}
+
+function describe(err: unknown): string {
+  const code = codeOf(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const known = message.match(/^(No space left on device|Input\/output error|Read-only file system|Permission denied|Disk quota exceeded|File too large|MDB_[A-Z_]+)/);
+  return known?.[1] ?? (code ? `system error ${code}` : 'write failed');
+}
+
+export { StoreDamagedError };
