@@ -110,14 +110,14 @@ export class StoreDb {
     return (this.tables.counts.get([facet, value]) as number | undefined) ?? 0;
   }
 
-  /** The `n` values of a facet with the highest counts, highest first. */
+  /** The `n` values of a facet with the highest counts, highest first (ties by name, among the first few read). */
   top(facet: FacetName, n: number): Array<[string, number]> {
     const out: Array<[string, number]> = [];
-    for (const key of this.tables.ranks.getKeys({ start: [facet, Infinity], end: [facet], reverse: true, limit: n })) {
+    for (const key of this.tables.ranks.getKeys({ start: [facet, Infinity], end: [facet], reverse: true, limit: n + 20 })) {
       const [, count, value] = key as [string, number, string];
       out.push([value, count]);
     }
-    return out;
+    return out.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, n);
   }
 
   meta<T>(name: string): T | undefined {
@@ -215,6 +215,9 @@ export class StoreDb {
 
 /** A write did not reach the disk. `code` is the system error code when one is known (ENOSPC, EIO, …). */
 export class StoreWriteError extends Error {
+  /** Set by the store when it found the disk full (ENOSPC, a quota, or an I/O error with almost no space left). */
+  diskFull = false;
+
   constructor(
     readonly reason: string,
     readonly code?: string,

@@ -76,7 +76,7 @@ export function termsOf(stored: StoredIncident): string[] {
   addJid(stored.from, add);
   for (const admin of i.admins) addJid(admin, add);
   if (i.site) addDomain(i.site.toLowerCase(), add);
-  add(`w:${clipValue(i.id.toLowerCase())}`);
+  addId(i.id.toLowerCase(), add);
   for (const text of textsOf(i)) addWords(text, add);
   return [...terms];
 }
@@ -101,10 +101,23 @@ function addJid(jid: string, add: (term: string) => void): void {
   addDomain(domainPart(bare), add);
 }
 
-/** A domain and each parent with at least two labels: muc.example.org → muc.example.org, example.org. */
+/** The id as a word; a UUID also by its first group (the short form people quote), any other id by its parts. */
+function addId(id: string, add: (term: string) => void): void {
+  add(`w:${clipValue(id)}`);
+  if (UUID.test(id)) addWord(id.slice(0, 8), add);
+  else for (const part of id.matchAll(WORD)) addWord(part[0], add);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * A domain and each parent with at least two labels (muc.example.org → muc.example.org, example.org), and its
+ * labels as words ("search shady" finds shady.example).
+ */
 function addDomain(domain: string, add: (term: string) => void): void {
   if (!domain) return;
   add(`d:${clipValue(domain)}`);
+  for (const label of domain.matchAll(WORD)) addWord(label[0], add);
   let d = domain;
   for (let dot = d.indexOf('.'); dot !== -1; dot = d.indexOf('.')) {
     d = d.slice(dot + 1);

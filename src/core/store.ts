@@ -59,6 +59,11 @@ export function incidentKey(incident: Pick<Incident, 'id' | 'site'>): string {
   return UUID.test(incident.id) ? incident.id.toLowerCase() : `${(incident.site ?? '').toLowerCase()}/${incident.id}`;
 }
 
+/** The store could not be opened (damaged, locked by another bot, migration failed): the message says why. */
+export class StoreOpenError extends Error {
+  override name = 'StoreOpenError';
+}
+
 interface Waiter {
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -98,7 +103,12 @@ export class IncidentStore {
   /** Opens (creating or migrating) the store. A damaged store is an error naming what is damaged, never replaced. */
   static async open(path: string, opts: StoreOptions = {}): Promise<IncidentStore> {
     await mkdir(dirname(path), { recursive: true });
-    const lock = StoreLock.acquire(path);
+    let lock: StoreLock;
+    try {
+      lock = StoreLock.acquire(path);
+    } catch (err) {
+      throw new StoreOpenError((err as Error).message);
+    }
     let db: StoreDb | undefined;
     try {
       let file = await prepareDatabase(path, opts.note);
@@ -115,7 +125,7 @@ export class IncidentStore {
     } catch (err) {
       await db?.close().catch(() => undefined);
       lock.release();
-      throw new Error(`cannot open the incident store ${path}: ${(err as Error).message}`);
+      throw new StoreOpenError(`cannot open the incident store ${path}: ${(err as Error).message}`);
     }
   }
 
@@ -151,7 +161,10 @@ export class IncidentStore {
       if (id.startsWith(wanted)) found.set(stored.number, id);
     }
     for (const { id, number } of this.db.idsWithPrefix(wanted, limit)) found.set(number, id);
-    return [...found].slice(0, limit).map(([number, id]) => ({ number, id }));
+    return [...found]
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, limit)
+      .map(([number, id]) => ({ number, id }));
   }
 
   /**
@@ -382,6 +395,7 @@ export class IncidentStore {
 
   private wentUnhealthy(err: StoreWriteError): void {
     const diskFull = err.code === 'ENOSPC' || err.code === 'EDQUOT' || freeBytes(this.db.file) < NEARLY_FULL_BYTES;
+    err.diskFull = diskFull;
     if (this.healthState.ok) {
       this.setHealth({ ok: false, since: new Date().toISOString(), diskFull, problem: diskFull ? 'the disk is full' : err.reason });
     }

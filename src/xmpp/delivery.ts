@@ -73,7 +73,8 @@ export class Delivery {
     const now = Date.now();
     // Give-up first: an entry that is due again is about to be in flight, and in-flight entries are skipped.
     // Checked even while offline: an owed stanza must not wait forever.
-    await this.giveUpExpired(now);
+    // A give-up that cannot be written (a full disk) is retried at the next tick, never an unhandled rejection.
+    await this.giveUpExpired(now).catch((err: Error) => this.log.warn({ err: err.message }, 'giving up an owed stanza could not be stored'));
     if (this.stopped) return;
     let next = Number.POSITIVE_INFINITY;
     if (this.xmpp.status === 'online') {

@@ -78,6 +78,7 @@ describe('a full disk (tmpfs)', () => {
     store.dequeue('kept');
     const failure = await store.commit().then(() => undefined, (err: unknown) => err);
     expect(failure).toBeInstanceOf(StoreWriteError);
+    expect((failure as StoreWriteError).diskFull).toBe(true);
     expect(store.get(added.key)).toBeUndefined();
     expect(store.getByNumber(added.number)).toBeUndefined();
     expect(store.getByNumber(kept.number)!.state).toBe('open');
@@ -137,7 +138,7 @@ describe('a damaged store file', () => {
     const at = bytes.indexOf(marker);
     expect(at).toBeGreaterThan(0);
     expect(bytes.indexOf(marker, at + 1)).toBe(-1);
-    bytes[at + 3] ^= 0x5a;
+    bytes[at + 3] = bytes[at + 3]! ^ 0x5a;
     bytes[at + 4] = 0x00;
     writeFileSync(db, bytes);
   }
