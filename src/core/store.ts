@@ -373,8 +373,13 @@ export class IncidentStore {
     }
   }
 
-  /** Back to what is on disk: pending incidents are forgotten (the next lookup reads the stored version). */
+  /**
+   * Back to what is on disk: pending incidents are forgotten (the next lookup reads the stored version), and the
+   * numbers they were given are given again (nobody was told about them: telling follows the write).
+   */
   private rollback(): void {
+    this.nextNumber = this.committedMeta.nextNumber;
+    this.nextOutboxSeq = this.committedMeta.outboxSeq;
     this.dirty.clear();
     this.inFlight.clear();
     this.newKeys.clear();
