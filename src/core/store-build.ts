@@ -5,7 +5,7 @@
  * file without it is an interrupted build and is thrown away and rebuilt, never used.
  */
 import { rmSync } from 'node:fs';
-import { batchOps } from './store-batch.js';
+import { commitOps, recordsWithIndexOps } from './store-batch.js';
 import { StoreDb } from './store-db.js';
 import { INDEX_VERSION } from './store-index.js';
 import type { OutboxEntry, StoredIncident } from './stored-incident.js';
@@ -40,7 +40,7 @@ export async function buildDatabase(
     let done = 0;
     let last = 0;
     const flush = async () => {
-      await db.write(batchOps(db, { records: chunk, outbox: [], meta: [] }));
+      await db.write(recordsWithIndexOps(db, chunk));
       done += chunk.length;
       chunk = [];
       opts.progress?.(done);
@@ -52,20 +52,16 @@ export async function buildDatabase(
     }
     if (chunk.length > 0) await flush();
     const outbox = source.outbox.map((entry, i) => ({ seq: i + 1, entry }));
-    await db.write(
-      batchOps(db, {
-        records: [],
-        outbox,
-        meta: [
-          ['format', STORE_FORMAT],
-          ['indexVersion', INDEX_VERSION],
-          ['nextNumber', Math.max(source.nextNumber, last + 1)],
-          ['outboxSeq', outbox.length + 1],
-          ...(opts.meta ?? []),
-        ],
-      }),
-    );
-    await db.write(batchOps(db, { records: [], outbox: [], meta: [['ready', true]] }));
+    const meta: Array<[string, unknown]> = [
+      ['format', STORE_FORMAT],
+      ['indexVersion', INDEX_VERSION],
+      ['nextNumber', Math.max(source.nextNumber, last + 1)],
+      ['outboxSeq', outbox.length + 1],
+      ['records', done],
+      ...(opts.meta ?? []),
+    ];
+    await db.write(commitOps(db, { records: [], outbox, meta }).ops);
+    await db.write(commitOps(db, { records: [], outbox: [], meta: [['ready', true]] }).ops);
     return done;
   } finally {
     await db.close();

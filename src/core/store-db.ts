@@ -4,11 +4,14 @@
  *   incidents  #N → the record (store-codec: checksummed MessagePack)
  *   keys       incident key → #N                      (identity: get(key), numberOf)
  *   ids        [id, #N]                               (UUID prefix lookups, `Related:` numbers)
- *   facets     [facet, value, #N]                     (list filters, newest first; see store-index.ts)
- *   terms      [term, #N]                             (search, newest first)
+ *   facets     [facet, value] → #N, #N, …             (list filters, newest first; see store-index.ts)
+ *   terms      term → #N, #N, …                       (search, newest first)
  *   counts     [facet, value] → how many              (stats in O(1), list's choice of the narrowest filter)
  *   ranks      [facet, count, value]                  (top reporting domains without sorting them all)
- *   derived    #N → what the indexes hold for #N      (an update removes exactly what it added)
+ *   reindex    #N → what the index held for #N        (records changed since the index pass: store-batch.ts)
+ *
+ * facets and terms are LMDB dup-sorted tables of fixed 4-byte numbers: a value's list of incidents is packed 4
+ * bytes per incident in its own pages, and "newest first below N" is one cursor positioning.
  *   outbox     sequence → owed stanza                 (oldest first)
  *   meta       name → value                           (format, nextNumber, outbox sequence, index version)
  *
@@ -23,21 +26,47 @@ import type { OutboxEntry, StoredIncident } from './stored-incident.js';
 import { decodeRecord, decodeValue, encodeValue, StoreDamagedError } from './store-codec.js';
 import type { Facet, FacetName } from './store-index.js';
 
-export type TableName = 'incidents' | 'keys' | 'ids' | 'facets' | 'terms' | 'counts' | 'ranks' | 'derived' | 'outbox' | 'meta';
+export type TableName = 'incidents' | 'keys' | 'ids' | 'facets' | 'terms' | 'counts' | 'ranks' | 'reindex' | 'outbox' | 'meta';
 
-/** One change in a batch: a put, or a removal when `value` is undefined. */
+/**
+ * One change in a batch: a put; a removal when `value` is undefined; in a list table (facets, terms) the put or
+ * removal (`remove: true`) of the number `value` in the key's list.
+ */
 export interface Op {
   table: TableName;
   key: Key;
   value?: Buffer | number;
+  remove?: true;
 }
 
-/** What the indexes hold for one incident (kept so that an update or a rebuild removes exactly that). */
+/** What the index holds for one incident: kept in its reindex mark while it changes, so the pass removes exactly that. */
 export interface Derived {
   facets: Facet[];
   terms: string[];
   id: string;
 }
+
+/** Numbers in list tables: 4 bytes, big-endian, so LMDB's byte order is numeric order. */
+const u32 = {
+  encode(n: number): Buffer {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32BE(n >>> 0);
+    return b;
+  },
+  decode(b: Uint8Array): number {
+    return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  },
+  writeKey(n: number, target: Uint8Array, start: number): number {
+    target[start] = n >>> 24;
+    target[start + 1] = (n >>> 16) & 255;
+    target[start + 2] = (n >>> 8) & 255;
+    target[start + 3] = n & 255;
+    return start + 4;
+  },
+  readKey(b: Uint8Array, start: number): number {
+    return ((b[start]! << 24) | (b[start + 1]! << 16) | (b[start + 2]! << 8) | b[start + 3]!) >>> 0;
+  },
+};
 
 export const EMPTY = Buffer.alloc(0);
 
@@ -46,15 +75,17 @@ export function keyIndexKey(key: string): string {
   return Buffer.byteLength(key) <= 400 ? key : `\u0001sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
-const TABLES: Record<TableName, { keyEncoding?: 'uint32'; encoding: 'binary' | 'ordered-binary' }> = {
+type TableOptions = { keyEncoding?: 'uint32'; encoding?: 'binary' | 'ordered-binary'; encoder?: unknown; dupSort?: true; dupFixed?: true };
+const LIST: TableOptions = { encoder: u32, dupSort: true, dupFixed: true };
+const TABLES: Record<TableName, TableOptions> = {
   incidents: { keyEncoding: 'uint32', encoding: 'binary' },
   keys: { encoding: 'ordered-binary' },
   ids: { encoding: 'binary' },
-  facets: { encoding: 'binary' },
-  terms: { encoding: 'binary' },
+  facets: LIST,
+  terms: LIST,
   counts: { encoding: 'ordered-binary' },
   ranks: { encoding: 'binary' },
-  derived: { keyEncoding: 'uint32', encoding: 'binary' },
+  reindex: { keyEncoding: 'uint32', encoding: 'binary' },
   outbox: { keyEncoding: 'uint32', encoding: 'binary' },
   meta: { encoding: 'binary' },
 };
@@ -101,9 +132,11 @@ export class StoreDb {
     return this.tables.keys.get(keyIndexKey(key)) as number | undefined;
   }
 
-  derived(number: number): Derived | undefined {
-    const bytes = this.tables.derived.getBinaryFast(number);
-    return bytes === undefined ? undefined : decodeValue<Derived>(bytes, `the index entry of incident #${number}`);
+  /** Whether #N is marked for the index pass, and what the index held for it then (undefined: nothing yet). */
+  reindexMark(number: number): { held: Derived | undefined } | undefined {
+    const bytes = this.tables.reindex.getBinaryFast(number);
+    if (bytes === undefined) return undefined;
+    return { held: bytes.length === 0 ? undefined : decodeValue<Derived>(bytes, `the index mark of incident #${number}`) };
   }
 
   count(facet: FacetName, value: string): number {
@@ -139,6 +172,16 @@ export class StoreDb {
     return undefined;
   }
 
+  /** How many records there are, counted (the store keeps the figure in its metadata; this is for older files). */
+  recordCount(): number {
+    return this.tables.incidents.getKeysCount({});
+  }
+
+  /** Numbers of records changed since their last index pass (after a crash: what the next passes catch up). */
+  reindexMarks(): number[] {
+    return [...this.tables.reindex.getKeys({})] as number[];
+  }
+
   /** Every #N stored, ascending (repair, index rebuild, --check-store). */
   *numbers(from = 0): Generator<number> {
     for (const key of this.tables.incidents.getKeys({ start: from })) yield key as number;
@@ -149,24 +192,23 @@ export class StoreDb {
     return this.tables.incidents.getBinary(number);
   }
 
-  /** Numbers under [facet, value] (or [term]) below `before`, newest first. */
-  *newestFirst(table: 'facets' | 'terms', prefix: readonly string[], before = Infinity): Generator<number> {
-    const start = [...prefix, before === Infinity ? Infinity : before - 1];
-    for (const key of this.tables[table].getKeys({ start, end: [...prefix], reverse: true })) {
-      yield (key as unknown[])[prefix.length] as number;
-    }
+  /** The numbers listed under a facet value ([facet, value]) or a term, below `before`, newest first. */
+  *newestFirst(table: 'facets' | 'terms', key: Key, before = Infinity): Generator<number> {
+    const options = before === Infinity ? { reverse: true } : { reverse: true, start: before - 1 };
+    if (before <= 1) return;
+    for (const n of this.tables[table].getValues(key, options)) yield n as number;
   }
 
-  /** The largest number ≤ `atMost` under the prefix, if any (one B-tree descent: the join in store-query.ts). */
-  seek(table: 'facets' | 'terms', prefix: readonly string[], atMost: number): number | undefined {
-    for (const key of this.tables[table].getKeys({ start: [...prefix, atMost], end: [...prefix], reverse: true, limit: 1 })) {
-      return (key as unknown[])[prefix.length] as number;
-    }
+  /** The largest number ≤ `atMost` listed under the key, if any (one cursor positioning: the join in store-query.ts). */
+  seek(table: 'facets' | 'terms', key: Key, atMost: number): number | undefined {
+    if (atMost < 1) return undefined;
+    const start = atMost === Infinity ? 0xffffffff : Math.min(atMost, 0xffffffff);
+    for (const n of this.tables[table].getValues(key, { reverse: true, start, limit: 1 })) return n as number;
     return undefined;
   }
 
   hasFacet(facet: FacetName, value: string, number: number): boolean {
-    return this.tables.facets.doesExist([facet, value, number]);
+    return this.seek('facets', [facet, value], number) === number;
   }
 
   /** [id, #N] of ids starting with `prefix`, in id order. */
@@ -189,7 +231,8 @@ export class StoreDb {
     try {
       done = this.env.batch(() => {
         for (const op of ops) {
-          if (op.value === undefined) void tables[op.table].remove(op.key);
+          if (op.remove) void tables[op.table].remove(op.key, op.value);
+          else if (op.value === undefined) void tables[op.table].remove(op.key);
           else void tables[op.table].put(op.key, op.value);
         }
       });

@@ -13,7 +13,7 @@ import { bareJid, parseIp } from '../protocol/validate.js';
 import type { StoredIncident, TriageState } from './stored-incident.js';
 
 /** Bump when facetsOf/termsOf change: every index is rebuilt from the records at the next open. */
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
 
 /** Terms kept per incident at most (addresses and identities first, then words in the order they appear). */
 export const MAX_TERMS = 300;

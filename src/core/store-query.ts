@@ -1,12 +1,15 @@
 /**
  * The store's read queries over its indexes: each costs what it returns (plus a few B-tree descents per hit),
  * never a walk over every incident. Results are newest (highest #N) first.
+ *
+ * Records changed since the last index pass (a fraction of a second's worth: store-batch.ts) are `fresh`: their
+ * index entries may be stale, so they are left out of the index streams and matched on the records themselves.
  */
 import type { Severity } from '../protocol/incident.js';
 import { bareJid } from '../protocol/validate.js';
 import { StoreDamagedError } from './store-codec.js';
 import type { StoreDb } from './store-db.js';
-import { queryTerms, STATES, type FacetName } from './store-index.js';
+import { facetsOf, queryTerms, STATES, termsOf, type FacetName } from './store-index.js';
 import type { StoredIncident, TriageState } from './stored-incident.js';
 
 /** A `list` query: every given criterion must hold (values within one criterion are alternatives). */
@@ -34,6 +37,12 @@ export interface Page {
   total?: number;
 }
 
+/** The records whose index entries may be stale, matched directly (see the top comment). */
+export interface FreshView {
+  numbers: ReadonlySet<number>;
+  records(): readonly StoredIncident[];
+}
+
 interface Criterion {
   facet: FacetName;
   values: string[];
@@ -49,32 +58,37 @@ function criteriaOf(q: ListQuery): Criterion[] {
   return out;
 }
 
-export function listIncidents(db: StoreDb, query: ListQuery, load: (n: number) => StoredIncident | undefined): Page {
+export function listIncidents(db: StoreDb, query: ListQuery, load: (n: number) => StoredIncident | undefined, fresh: FreshView): Page {
   const limit = query.limit ?? 50;
   const before = query.before ?? Infinity;
   const criteria = criteriaOf(query);
   const sizeOf = (c: Criterion) => c.values.reduce((sum, v) => sum + db.count(c.facet, v), 0);
-  let candidates: Iterable<number>;
+  let indexed: Iterable<number>;
   let others: Criterion[] = [];
   let total: number | undefined;
   if (criteria.length === 0) {
-    candidates = mergeNewestFirst(STATES.map((s) => db.newestFirst('facets', ['state', s], before)));
+    indexed = mergeNewestFirst(STATES.map((s) => db.newestFirst('facets', ['state', s], before)));
     total = STATES.reduce((sum, s) => sum + db.count('state', s), 0);
   } else {
     // Walk the narrowest criterion; check the others on each candidate.
     const sized = criteria.map((c) => ({ c, size: sizeOf(c) })).sort((a, b) => a.size - b.size);
     const driver = sized[0]!.c;
     others = sized.slice(1).map((s) => s.c);
-    candidates = mergeNewestFirst(driver.values.map((v) => db.newestFirst('facets', [driver.facet, v], before)));
+    indexed = mergeNewestFirst(driver.values.map((v) => db.newestFirst('facets', [driver.facet, v], before)));
     if (criteria.length === 1) total = sized[0]!.size;
   }
-  const page = collect(
-    (function* () {
-      for (const n of candidates) if (others.every((c) => c.values.some((v) => db.hasFacet(c.facet, v, n)))) yield n;
-    })(),
-    limit,
-    load,
-  );
+  const matching = (function* () {
+    for (const n of indexed) {
+      if (fresh.numbers.has(n)) continue;
+      if (others.every((c) => c.values.some((v) => db.hasFacet(c.facet, v, n)))) yield n;
+    }
+  })();
+  const recent = fresh
+    .records()
+    .filter((s) => s.number < before && criteria.every((c) => facetsOf(s).some(([f, v]) => f === c.facet && c.values.includes(v))))
+    .map((s) => s.number)
+    .sort((a, b) => b - a);
+  const page = collect(mergeNewestFirst([matching, recent[Symbol.iterator]()]), limit, load);
   return { ...page, ...(total !== undefined ? { total } : {}) };
 }
 
@@ -87,10 +101,24 @@ export function searchIncidents(
   query: string,
   opts: { limit?: number; before?: number },
   load: (n: number) => StoredIncident | undefined,
+  fresh: FreshView,
 ): Page & { terms: string[] } {
   const terms = queryTerms(query);
-  const matches = terms.length > 0 ? joinNewestFirst(db, terms, opts.before ?? Infinity) : [];
-  return { ...collect(matches, opts.limit ?? 20, load), terms };
+  if (terms.length === 0) return { incidents: [], damaged: [], more: false, terms };
+  const before = opts.before ?? Infinity;
+  const indexed = (function* () {
+    for (const n of joinNewestFirst(db, terms, before)) if (!fresh.numbers.has(n)) yield n;
+  })();
+  const recent = fresh
+    .records()
+    .filter((s) => {
+      if (s.number >= before) return false;
+      const has = new Set(termsOf(s));
+      return terms.every((t) => has.has(t));
+    })
+    .map((s) => s.number)
+    .sort((a, b) => b - a);
+  return { ...collect(mergeNewestFirst([indexed, recent[Symbol.iterator]()]), opts.limit ?? 20, load), terms };
 }
 
 /** The first `limit` matches, loaded; a damaged record is listed by number instead of failing the page. */
@@ -116,7 +144,7 @@ function* joinNewestFirst(db: StoreDb, terms: readonly string[], before: number)
     let agreed = 0;
     let i = 0;
     while (agreed < terms.length) {
-      const n = db.seek('terms', [terms[i]!], cursor);
+      const n = db.seek('terms', terms[i]!, cursor);
       if (n === undefined) return;
       if (n === cursor) agreed += 1;
       else {

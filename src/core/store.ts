@@ -10,7 +10,8 @@
  * outbox, the numbers' index — and rejects every waiting commit: nothing is ever known that was not stored.
  *
  * Memory holds only what is changing (the incidents of the batch being written and of the next); lookups read
- * the database. A full disk makes the store unhealthy (see `health`): it says so once, keeps refusing what it
+ * the database. The secondary indexes (list, search, counts) follow in index passes a fraction of a second later,
+ * over many records at once (store-batch.ts); until then queries match those records directly (store-query.ts). A full disk makes the store unhealthy (see `health`): it says so once, keeps refusing what it
  * cannot write, probes every few seconds, and says when it writes again.
  */
 import { statfsSync } from 'node:fs';
@@ -18,14 +19,14 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Incident } from '../protocol/incident.js';
 import { bareJid } from '../protocol/validate.js';
-import { batchOps, type OutboxChange } from './store-batch.js';
+import { commitOps, indexOps, type OutboxChange } from './store-batch.js';
 import { STORE_FORMAT } from './store-build.js';
 import { encodeValue, StoreDamagedError } from './store-codec.js';
 import { StoreDb, StoreWriteError } from './store-db.js';
 import { INDEX_VERSION } from './store-index.js';
 import { StoreLock } from './store-lock.js';
 import { prepareDatabase, type Note } from './store-migrate.js';
-import { listIncidents, searchIncidents, storeCounts, type ListQuery, type Page, type StoreCounts } from './store-query.js';
+import { listIncidents, searchIncidents, storeCounts, type FreshView, type ListQuery, type Page, type StoreCounts } from './store-query.js';
 import { rebuildDatabase } from './store-repair.js';
 import type { OutboxEntry, StoredIncident } from './stored-incident.js';
 
@@ -49,6 +50,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PROBE_BYTES = 256 * 1024;
 /** Below this much free space a failed write counts as "disk full" whatever error the kernel gave (EIO, …). */
 const NEARLY_FULL_BYTES = 4 * 1024 * 1024;
+/** An index pass starts this long after the first record it will cover was committed (more records share it)… */
+const INDEX_DELAY_MS = 50;
+/** …and covers at most this many records, so a commit waiting behind it waits a few tens of milliseconds at most. */
+const INDEX_CHUNK = 300;
+/** Under a flood commits have the write lane; once the index lags this much, a pass goes between two commits. */
+const INDEX_MAX_LAG_MS = 250;
 
 /**
  * The identity of an incident across formats and peers. A UUID is globally unique, so it alone identifies the
@@ -80,7 +87,14 @@ export class IncidentStore {
   private outboxSeqs = new Map<string, number>();
   private outboxChanges = new Map<string, OutboxChange>();
   private waiters: Waiter[] = [];
-  private writing: Promise<void> | undefined;
+  /** The write in progress (a commit or an index pass): writes are serialised. */
+  private lane: Promise<void> | undefined;
+  /** Records committed since their index pass (their `reindex` marks), and since when the oldest waits. */
+  private readonly unindexed = new Set<number>();
+  private unindexedSince = 0;
+  private indexTimer: NodeJS.Timeout | undefined;
+  /** Incidents in the database (kept in the metadata with each commit that adds some). */
+  private records: number;
   private committedMeta: { nextNumber: number; outboxSeq: number };
   private healthState: StoreHealth = { ok: true, since: new Date().toISOString() };
   private readonly healthListeners = new Set<(health: StoreHealth) => void>();
@@ -97,7 +111,11 @@ export class IncidentStore {
     private readonly probeMs: number,
   ) {
     this.committedMeta = { nextNumber, outboxSeq: nextOutboxSeq };
+    this.records = db.meta<number>('records') ?? db.recordCount();
     this.loadOutbox();
+    // Marks left by a crash between a commit and its index pass: caught up from the start.
+    for (const n of db.reindexMarks()) this.unindexed.add(n);
+    if (this.unindexed.size > 0) this.scheduleIndex();
   }
 
   /** Opens (creating or migrating) the store. A damaged store is an error naming what is damaged, never replaced. */
@@ -156,11 +174,11 @@ export class IncidentStore {
   findByIdPrefix(prefix: string, limit = 10): Array<{ number: number; id: string }> {
     const wanted = prefix.toLowerCase();
     const found = new Map<number, string>();
-    for (const stored of this.pending()) {
+    for (const stored of [...this.pending(), ...this.fresh().records()]) {
       const id = stored.incident.id.toLowerCase();
-      if (id.startsWith(wanted)) found.set(stored.number, id);
+      if (id.startsWith(wanted) && !found.has(stored.number)) found.set(stored.number, id);
     }
-    for (const { id, number } of this.db.idsWithPrefix(wanted, limit)) found.set(number, id);
+    for (const { id, number } of this.db.idsWithPrefix(wanted, limit)) if (!this.unindexed.has(number) && !found.has(number)) found.set(number, id);
     return [...found]
       .sort((a, b) => b[0] - a[0])
       .slice(0, limit)
@@ -174,6 +192,7 @@ export class IncidentStore {
   findOpenBySource(jid: string, predicate: (stored: StoredIncident) => boolean = () => true): StoredIncident | undefined {
     const wanted = bareJid(jid);
     const pending = new Map<number, StoredIncident>();
+    for (const stored of this.fresh().records()) pending.set(stored.number, stored);
     for (const stored of this.pending()) pending.set(stored.number, stored);
     const hasSource = (s: StoredIncident) => s.incident.sources.some((n) => n.addresses.some((a) => a.kind === 'jid' && bareJid(a.value) === wanted));
     for (const stored of [...pending.values()].sort((a, b) => b.number - a.number)) {
@@ -189,7 +208,7 @@ export class IncidentStore {
 
   /** Incidents matching a list query, newest first, a page at a time (what is committed). */
   query(query: ListQuery = {}): Page {
-    return listIncidents(this.db, query, (n) => this.getByNumber(n));
+    return listIncidents(this.db, query, (n) => this.getByNumber(n), this.fresh());
   }
 
   /**
@@ -206,17 +225,20 @@ export class IncidentStore {
 
   /** Incidents matching every word of `query` (IP, JID, domain or word: see store-index.ts), newest first. */
   search(query: string, opts: { limit?: number; before?: number } = {}): Page & { terms: string[] } {
-    return searchIncidents(this.db, query, opts, (n) => this.getByNumber(n));
+    return searchIncidents(this.db, query, opts, (n) => this.getByNumber(n), this.fresh());
   }
 
-  /** Counts by state, trust and reporting domain, from the maintained counters (O(1)). */
+  /**
+   * Counts by state, trust and reporting domain, from the maintained counters (O(1)); `total` is exact, the
+   * others follow the index passes (a fraction of a second behind the last commits).
+   */
   counts(): StoreCounts {
-    return storeCounts(this.db);
+    return { ...storeCounts(this.db), total: this.records };
   }
 
   /** Incidents stored, and added but not yet committed. */
   get size(): number {
-    return this.counts().total + this.newKeys.size;
+    return this.records + this.newKeys.size;
   }
 
   // ---- changes ----------------------------------------------------------------------------------------------
@@ -247,14 +269,17 @@ export class IncidentStore {
     if (this.closed) return Promise.reject(new Error('the incident store is closed'));
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
-      // One turn of the event loop first: every report decoded from the same network read joins this write.
-      this.writing ??= new Promise<void>((r) => setImmediate(r)).then(() => this.drain());
+      this.kick();
     });
   }
 
-  /** Waits until nothing is waiting to be written (at shutdown). */
+  /** Waits until everything changed so far is written and indexed (shutdown, tests, tools). */
   async flush(): Promise<void> {
-    if (this.waiters.length > 0 || this.writing || this.dirty.size > 0 || this.outboxChanges.size > 0) await this.commit();
+    if (this.waiters.length > 0 || this.lane || this.dirty.size > 0 || this.outboxChanges.size > 0) await this.commit();
+    while ((this.unindexed.size > 0 && this.healthState.ok) || this.lane) {
+      if (!this.lane) this.startLane(() => this.indexPass());
+      await this.lane;
+    }
   }
 
   /**
@@ -264,6 +289,7 @@ export class IncidentStore {
   async close(): Promise<{ saved: boolean }> {
     if (this.closed) return { saved: true };
     clearTimeout(this.probeTimer);
+    clearTimeout(this.indexTimer);
     let saved = true;
     try {
       await this.flush();
@@ -329,28 +355,54 @@ export class IncidentStore {
 
   // ---- writing ----------------------------------------------------------------------------------------------
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.waiters.length > 0) {
-        const batch = this.waiters;
-        this.waiters = [];
-        try {
-          await this.writeBatch();
-        } catch (err) {
-          // The changes of later callers may sit on the same objects: everything not on disk is undone together.
-          const failed = [...batch, ...this.waiters];
-          this.waiters = [];
-          this.rollback();
-          if (err instanceof StoreWriteError) this.wentUnhealthy(err);
-          for (const waiter of failed) waiter.reject(err);
-          continue;
-        }
-        this.wroteOk();
-        for (const waiter of batch) waiter.resolve();
-      }
-    } finally {
-      this.writing = undefined;
+  /** Starts the next write if the lane is free: commits first, an index pass when one is due. */
+  private kick(): void {
+    if (this.lane) return;
+    if (this.waiters.length > 0) {
+      const overdue = this.unindexed.size > 0 && this.healthState.ok && performance.now() - this.unindexedSince > INDEX_MAX_LAG_MS;
+      if (overdue) this.startLane(() => this.indexPass());
+      // One turn of the event loop first: every report decoded from the same network read joins this write.
+      else this.startLane(() => new Promise<void>((r) => setImmediate(r)).then(() => this.commitBatch()));
+    } else if (this.unindexed.size > 0 && this.healthState.ok) {
+      this.scheduleIndex();
     }
+  }
+
+  private startLane(task: () => Promise<void>): void {
+    this.lane = task().finally(() => {
+      this.lane = undefined;
+      if (!this.closed) this.kick();
+    });
+  }
+
+  private scheduleIndex(): void {
+    if (this.indexTimer || this.closed) return;
+    this.indexTimer = setTimeout(() => {
+      this.indexTimer = undefined;
+      if (this.lane) return; // the lane's end kicks again
+      if (this.waiters.length > 0) this.kick();
+      else this.startLane(() => this.indexPass());
+    }, INDEX_DELAY_MS);
+    this.indexTimer.unref();
+  }
+
+  /** One group commit of everything saved so far; on failure everything not on disk is undone. */
+  private async commitBatch(): Promise<void> {
+    const batch = this.waiters;
+    this.waiters = [];
+    try {
+      await this.writeBatch();
+    } catch (err) {
+      // The changes of later callers may sit on the same objects: everything not on disk is undone together.
+      const failed = [...batch, ...this.waiters];
+      this.waiters = [];
+      this.rollback();
+      if (err instanceof StoreWriteError) this.wentUnhealthy(err);
+      for (const waiter of failed) waiter.reject(err);
+      return;
+    }
+    this.wroteOk();
+    for (const waiter of batch) waiter.resolve();
   }
 
   private async writeBatch(): Promise<void> {
@@ -359,7 +411,9 @@ export class IncidentStore {
     if (this.nextOutboxSeq !== this.committedMeta.outboxSeq) meta.push(['outboxSeq', this.nextOutboxSeq]);
     if (this.dirty.size === 0 && this.outboxChanges.size === 0 && meta.length === 0) return;
     const records = [...this.dirty.values()];
-    const ops = batchOps(this.db, { records, outbox: [...this.outboxChanges.values()], meta });
+    const added = records.filter((r) => !this.db.hasRecord(r.number)).length;
+    if (added > 0) meta.push(['records', this.records + added]);
+    const { ops } = commitOps(this.db, { records, outbox: [...this.outboxChanges.values()], meta });
     const written = { nextNumber: this.nextNumber, outboxSeq: this.nextOutboxSeq };
     // Taken now: changes made while the write is in flight belong to the next batch.
     for (const r of records) this.inFlight.set(r.number, r);
@@ -367,10 +421,62 @@ export class IncidentStore {
     this.outboxChanges = new Map();
     await this.db.write(ops);
     this.committedMeta = written;
+    this.records += added;
+    if (records.length > 0 && this.unindexed.size === 0) this.unindexedSince = performance.now();
     for (const r of records) {
+      this.unindexed.add(r.number);
       if (this.inFlight.get(r.number) === r) this.inFlight.delete(r.number);
       if (this.newKeys.get(r.key) === r.number) this.newKeys.delete(r.key);
     }
+  }
+
+  /**
+   * Brings the index entries of up to INDEX_CHUNK committed records up to date (store-batch.ts). A record that
+   * fails its checksum keeps its mark (--check-store and --repair-store find it) and is not retried here.
+   */
+  private async indexPass(): Promise<void> {
+    const numbers = [...this.unindexed].sort((a, b) => a - b).slice(0, INDEX_CHUNK);
+    if (numbers.length === 0) return;
+    const records: Array<{ number: number; stored: StoredIncident | undefined }> = [];
+    for (const number of numbers) {
+      try {
+        records.push({ number, stored: this.db.record(number) });
+      } catch (err) {
+        if (!(err instanceof StoreDamagedError)) throw err;
+        this.unindexed.delete(number);
+      }
+    }
+    try {
+      await this.db.write(indexOps(this.db, records));
+    } catch (err) {
+      if (err instanceof StoreWriteError) this.wentUnhealthy(err);
+      return; // the marks stay: the next pass (after the probe found space) does it
+    }
+    this.wroteOk();
+    for (const { number } of records) this.unindexed.delete(number);
+    this.unindexedSince = performance.now();
+  }
+
+  /** The records whose index entries may be stale: queries match them directly. */
+  private fresh(): FreshView {
+    let loaded: StoredIncident[] | undefined;
+    return {
+      numbers: this.unindexed,
+      records: () => {
+        if (!loaded) {
+          loaded = [];
+          for (const n of this.unindexed) {
+            try {
+              const stored = this.getByNumber(n);
+              if (stored) loaded.push(stored);
+            } catch (err) {
+              if (!(err instanceof StoreDamagedError)) throw err;
+            }
+          }
+        }
+        return loaded;
+      },
+    };
   }
 
   /**
@@ -408,7 +514,10 @@ export class IncidentStore {
   }
 
   private wroteOk(): void {
-    if (!this.healthState.ok) this.setHealth({ ok: true, since: new Date().toISOString() });
+    if (!this.healthState.ok) {
+      this.setHealth({ ok: true, since: new Date().toISOString() });
+      this.kick(); // index passes held back while the disk was full
+    }
   }
 
   private setHealth(health: StoreHealth): void {
@@ -434,7 +543,7 @@ export class IncidentStore {
 
   private async probe(): Promise<void> {
     if (this.healthState.ok || this.closed) return;
-    if (this.writing) return this.scheduleProbe(); // that write will tell
+    if (this.lane) return this.scheduleProbe(); // that write will tell
     try {
       await this.db.write([{ table: 'meta', key: 'space-probe', value: encodeValue(new Uint8Array(PROBE_BYTES)) }]);
       await this.db.write([{ table: 'meta', key: 'space-probe' }]);

@@ -126,8 +126,8 @@ describe('receiveReport', () => {
     expect(out.stored.state).toBe('resolved');
     expect(out.stored.incident.status).toBe('resolved');
     expect(out.stored.timeline.at(-1)).toEqual({ at: T1, who: REPORTER, action: 'resolved by peer' });
-    // What !list and !stats read from the indexes agrees once committed.
-    await store.commit();
+    // What !list and !stats read from the indexes agrees once committed and indexed.
+    await store.flush();
     expect(store.query({ states: ['resolved'] }).incidents.map((s) => s.number)).toEqual([out.stored.number]);
     expect(store.counts().byState).toEqual({ open: 0, acked: 0, resolved: 1 });
   });
@@ -136,7 +136,7 @@ describe('receiveReport', () => {
     receiveReport(store, arrival(incident()));
     await store.commit();
     receiveReport(store, arrival(incident(UUID, (i) => (i.status = 'resolved')), { at: T1 }));
-    await store.commit();
+    await store.flush();
     expect(store.query({ states: ['resolved'] }).incidents).toHaveLength(1);
     expect(store.query({ states: ['open', 'acked'] }).incidents).toHaveLength(0);
     await store.close();
