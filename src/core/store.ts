@@ -95,6 +95,8 @@ export class IncidentStore {
   private indexTimer: NodeJS.Timeout | undefined;
   /** Incidents in the database (kept in the metadata with each commit that adds some). */
   private records: number;
+  /** Commits that shared the last write (the commit window widens under a flood). */
+  private lastBatch = 0;
   private committedMeta: { nextNumber: number; outboxSeq: number };
   private healthState: StoreHealth = { ok: true, since: new Date().toISOString() };
   private readonly healthListeners = new Set<(health: StoreHealth) => void>();
@@ -361,8 +363,9 @@ export class IncidentStore {
     if (this.waiters.length > 0) {
       const overdue = this.unindexed.size > 0 && this.healthState.ok && performance.now() - this.unindexedSince > INDEX_MAX_LAG_MS;
       if (overdue) this.startLane(() => this.indexPass());
-      // One turn of the event loop first: every report decoded from the same network read joins this write.
-      else this.startLane(() => new Promise<void>((r) => setImmediate(r)).then(() => this.commitBatch()));
+      // One turn of the event loop first: every report decoded from the same network read joins this write; under
+      // a flood (the last write carried several) a millisecond more, so that more reports share one transaction.
+      else this.startLane(() => new Promise<void>((r) => (this.lastBatch > 1 ? setTimeout(r, 1) : setImmediate(r))).then(() => this.commitBatch()));
     } else if (this.unindexed.size > 0 && this.healthState.ok) {
       this.scheduleIndex();
     }
@@ -390,6 +393,7 @@ export class IncidentStore {
   private async commitBatch(): Promise<void> {
     const batch = this.waiters;
     this.waiters = [];
+    this.lastBatch = batch.length;
     try {
       await this.writeBatch();
     } catch (err) {
