@@ -6,6 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { commitOps, recordsWithIndexOps } from './store-batch.js';
+import { StoreDamagedError } from './store-codec.js';
 import { StoreDb } from './store-db.js';
 import { INDEX_VERSION } from './store-index.js';
 import type { OutboxEntry, StoredIncident } from './stored-incident.js';
@@ -66,4 +67,23 @@ export async function buildDatabase(
   } finally {
     await db.close();
   }
+}
+
+/** Checks what the store relies on from the first moment: its metadata, newest record and outbox. */
+export function verifyDatabase(db: StoreDb): { nextNumber: number; outboxSeq: number } {
+  const format = db.meta<number>('format');
+  if (format !== STORE_FORMAT) throw new Error(`${db.file} has store format ${String(format)}, this version reads format ${STORE_FORMAT}`);
+  if (db.meta<boolean>('ready') !== true) throw new StoreDamagedError('the database', 'it was never completed');
+  const nextNumber = db.meta<number>('nextNumber');
+  const outboxSeq = db.meta<number>('outboxSeq');
+  if (typeof nextNumber !== 'number' || typeof outboxSeq !== 'number') throw new StoreDamagedError("the store's metadata", 'counters missing');
+  const last = db.lastNumber();
+  if (last !== undefined) {
+    if (last >= nextNumber) throw new StoreDamagedError("the store's metadata", `next number ${nextNumber} is not above the last incident #${last}`);
+    db.record(last); // its checksum: the newest record is the one a restart most likely tore
+  }
+  for (const { seq } of db.outboxEntries()) {
+    if (seq >= outboxSeq) throw new StoreDamagedError("the store's metadata", `outbox sequence ${outboxSeq} is not above entry ${seq}`);
+  }
+  return { nextNumber, outboxSeq };
 }

@@ -14,15 +14,15 @@
  * over many records at once (store-batch.ts); until then queries match those records directly (store-query.ts). A full disk makes the store unhealthy (see `health`): it says so once, keeps refusing what it
  * cannot write, probes every few seconds, and says when it writes again.
  */
-import { statfsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Incident } from '../protocol/incident.js';
 import { bareJid } from '../protocol/validate.js';
 import { commitOps, indexOps, type OutboxChange } from './store-batch.js';
-import { STORE_FORMAT } from './store-build.js';
-import { encodeValue, StoreDamagedError } from './store-codec.js';
+import { verifyDatabase } from './store-build.js';
+import { StoreDamagedError } from './store-codec.js';
 import { StoreDb, StoreWriteError } from './store-db.js';
+import { HealthWatch, type StoreHealth } from './store-health.js';
 import { INDEX_VERSION } from './store-index.js';
 import { StoreLock } from './store-lock.js';
 import { prepareDatabase, type Note } from './store-migrate.js';
@@ -33,10 +33,7 @@ import type { OutboxEntry, StoredIncident } from './stored-incident.js';
 export type * from './stored-incident.js';
 export { editableIncident } from './stored-incident.js';
 export { StoreDamagedError, StoreWriteError };
-export type { ListQuery, Page, StoreCounts };
-
-/** Whether the store can write; `since` is when that last changed (wall time, for people). */
-export type StoreHealth = { ok: true; since: string } | { ok: false; since: string; diskFull: boolean; problem: string };
+export type { ListQuery, Page, StoreCounts, StoreHealth };
 
 export interface StoreOptions {
   /** Progress of long operations at open (migration, index rebuild), for the log. */
@@ -48,8 +45,6 @@ export interface StoreOptions {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The recovery probe writes this much, so "disk OK again" means room for real reports, not for a few bytes. */
 const PROBE_BYTES = 256 * 1024;
-/** Below this much free space a failed write counts as "disk full" whatever error the kernel gave (EIO, …). */
-const NEARLY_FULL_BYTES = 4 * 1024 * 1024;
 /** An index pass starts this long after the first record it will cover was committed (more records share it)… */
 const INDEX_DELAY_MS = 50;
 /** …and covers at most this many records, so a commit waiting behind it waits a few tens of milliseconds at most. */
@@ -98,9 +93,7 @@ export class IncidentStore {
   /** Commits that shared the last write (the commit window widens under a flood). */
   private lastBatch = 0;
   private committedMeta: { nextNumber: number; outboxSeq: number };
-  private healthState: StoreHealth = { ok: true, since: new Date().toISOString() };
-  private readonly healthListeners = new Set<(health: StoreHealth) => void>();
-  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly healthWatch: HealthWatch;
   private closed = false;
 
   private constructor(
@@ -113,6 +106,9 @@ export class IncidentStore {
     private readonly probeMs: number,
   ) {
     this.committedMeta = { nextNumber, outboxSeq: nextOutboxSeq };
+    this.healthWatch = new HealthWatch(db.file, probeMs, () => this.probe());
+    // Index passes held back while the store could not write resume with it.
+    this.healthWatch.onChange((health) => health.ok && !this.closed && this.kick());
     this.records = db.meta<number>('records') ?? db.recordCount();
     this.loadOutbox();
     // Marks left by a crash between a commit and its index pass: caught up from the start.
@@ -140,7 +136,7 @@ export class IncidentStore {
         file = (await rebuildDatabase(file, { reason: 'reindex', note: opts.note })).file;
         db = StoreDb.open(file);
       }
-      const { nextNumber, outboxSeq } = verifyOpen(db);
+      const { nextNumber, outboxSeq } = verifyDatabase(db);
       return new IncidentStore(db, lock, path, nextNumber, outboxSeq, opts.probeIntervalMs ?? 5000);
     } catch (err) {
       await db?.close().catch(() => undefined);
@@ -278,7 +274,7 @@ export class IncidentStore {
   /** Waits until everything changed so far is written and indexed (shutdown, tests, tools). */
   async flush(): Promise<void> {
     if (this.waiters.length > 0 || this.lane || this.dirty.size > 0 || this.outboxChanges.size > 0) await this.commit();
-    while ((this.unindexed.size > 0 && this.healthState.ok) || this.lane) {
+    while ((this.unindexed.size > 0 && this.healthWatch.ok) || this.lane) {
       if (!this.lane) this.startLane(() => this.indexPass());
       await this.lane;
     }
@@ -290,7 +286,7 @@ export class IncidentStore {
    */
   async close(): Promise<{ saved: boolean }> {
     if (this.closed) return { saved: true };
-    clearTimeout(this.probeTimer);
+    this.healthWatch.stop();
     clearTimeout(this.indexTimer);
     let saved = true;
     try {
@@ -346,13 +342,12 @@ export class IncidentStore {
   // ---- health -----------------------------------------------------------------------------------------------
 
   get health(): StoreHealth {
-    return this.healthState;
+    return this.healthWatch.current;
   }
 
   /** Called on every change of health (disk full, writing again). Returns a function that unsubscribes. */
   onHealthChange(listener: (health: StoreHealth) => void): () => void {
-    this.healthListeners.add(listener);
-    return () => this.healthListeners.delete(listener);
+    return this.healthWatch.onChange(listener);
   }
 
   // ---- writing ----------------------------------------------------------------------------------------------
@@ -361,12 +356,12 @@ export class IncidentStore {
   private kick(): void {
     if (this.lane) return;
     if (this.waiters.length > 0) {
-      const overdue = this.unindexed.size > 0 && this.healthState.ok && performance.now() - this.unindexedSince > INDEX_MAX_LAG_MS;
+      const overdue = this.unindexed.size > 0 && this.healthWatch.ok && performance.now() - this.unindexedSince > INDEX_MAX_LAG_MS;
       if (overdue) this.startLane(() => this.indexPass());
       // One turn of the event loop first: every report decoded from the same network read joins this write; under
       // a flood (the last write carried several) a millisecond more, so that more reports share one transaction.
       else this.startLane(() => new Promise<void>((r) => (this.lastBatch > 1 ? setTimeout(r, 1) : setImmediate(r))).then(() => this.commitBatch()));
-    } else if (this.unindexed.size > 0 && this.healthState.ok) {
+    } else if (this.unindexed.size > 0 && this.healthWatch.ok) {
       this.scheduleIndex();
     }
   }
@@ -401,11 +396,11 @@ export class IncidentStore {
       const failed = [...batch, ...this.waiters];
       this.waiters = [];
       this.rollback();
-      if (err instanceof StoreWriteError) this.wentUnhealthy(err);
+      if (err instanceof StoreWriteError) this.healthWatch.failed(err);
       for (const waiter of failed) waiter.reject(err);
       return;
     }
-    this.wroteOk();
+    this.healthWatch.succeeded();
     for (const waiter of batch) waiter.resolve();
   }
 
@@ -453,10 +448,10 @@ export class IncidentStore {
     try {
       await this.db.write(indexOps(this.db, records));
     } catch (err) {
-      if (err instanceof StoreWriteError) this.wentUnhealthy(err);
+      if (err instanceof StoreWriteError) this.healthWatch.failed(err);
       return; // the marks stay: the next pass (after the probe found space) does it
     }
-    this.wroteOk();
+    this.healthWatch.succeeded();
     for (const { number } of records) this.unindexed.delete(number);
     this.unindexedSince = performance.now();
   }
@@ -508,80 +503,16 @@ export class IncidentStore {
     for (const [n, stored] of this.inFlight) if (!this.dirty.has(n)) yield stored;
   }
 
-  private wentUnhealthy(err: StoreWriteError): void {
-    const diskFull = err.code === 'ENOSPC' || err.code === 'EDQUOT' || freeBytes(this.db.file) < NEARLY_FULL_BYTES;
-    err.diskFull = diskFull;
-    if (this.healthState.ok) {
-      this.setHealth({ ok: false, since: new Date().toISOString(), diskFull, problem: diskFull ? 'the disk is full' : err.reason });
-    }
-    this.scheduleProbe();
-  }
-
-  private wroteOk(): void {
-    if (!this.healthState.ok) {
-      this.setHealth({ ok: true, since: new Date().toISOString() });
-      this.kick(); // index passes held back while the disk was full
-    }
-  }
-
-  private setHealth(health: StoreHealth): void {
-    this.healthState = health;
-    for (const listener of this.healthListeners) {
-      try {
-        listener(health);
-      } catch {
-        // a listener's failure is its own business
-      }
-    }
-  }
-
-  /** While unhealthy, a write every few seconds finds out when space is back (even if no report comes). */
-  private scheduleProbe(): void {
-    if (this.probeTimer || this.closed) return;
-    this.probeTimer = setTimeout(() => {
-      this.probeTimer = undefined;
-      void this.probe();
-    }, this.probeMs);
-    this.probeTimer.unref();
-  }
-
-  private async probe(): Promise<void> {
-    if (this.healthState.ok || this.closed) return;
-    if (this.lane) return this.scheduleProbe(); // that write will tell
+  /** The health watch's recovery probe: a write big enough to mean room for real reports, then its removal. */
+  private async probe(): Promise<'ok' | 'failed' | 'busy'> {
+    if (this.closed) return 'ok';
+    if (this.lane) return 'busy';
     try {
-      await this.db.write([{ table: 'meta', key: 'space-probe', value: encodeValue(new Uint8Array(PROBE_BYTES)) }]);
+      await this.db.write([{ table: 'meta', key: 'space-probe', value: Buffer.alloc(PROBE_BYTES) }]);
       await this.db.write([{ table: 'meta', key: 'space-probe' }]);
-      this.wroteOk();
+      return 'ok';
     } catch {
-      this.scheduleProbe();
+      return 'failed';
     }
-  }
-}
-
-/** Checks what the store relies on from the first moment: its metadata, newest record and outbox. */
-function verifyOpen(db: StoreDb): { nextNumber: number; outboxSeq: number } {
-  const format = db.meta<number>('format');
-  if (format !== STORE_FORMAT) throw new Error(`${db.file} has store format ${String(format)}, this version reads format ${STORE_FORMAT}`);
-  if (db.meta<boolean>('ready') !== true) throw new StoreDamagedError('the database', 'it was never completed');
-  const nextNumber = db.meta<number>('nextNumber');
-  const outboxSeq = db.meta<number>('outboxSeq');
-  if (typeof nextNumber !== 'number' || typeof outboxSeq !== 'number') throw new StoreDamagedError("the store's metadata", 'counters missing');
-  const last = db.lastNumber();
-  if (last !== undefined) {
-    if (last >= nextNumber) throw new StoreDamagedError("the store's metadata", `next number ${nextNumber} is not above the last incident #${last}`);
-    db.record(last); // its checksum: the newest record is the one a restart most likely tore
-  }
-  for (const { seq } of db.outboxEntries()) {
-    if (seq >= outboxSeq) throw new StoreDamagedError("the store's metadata", `outbox sequence ${outboxSeq} is not above entry ${seq}`);
-  }
-  return { nextNumber, outboxSeq };
-}
-
-function freeBytes(file: string): number {
-  try {
-    const s = statfsSync(dirname(file));
-    return s.bavail * s.bsize;
-  } catch {
-    return Number.POSITIVE_INFINITY;
   }
 }
