@@ -58,18 +58,27 @@ export function commitOps(db: StoreDb, content: BatchContent): { ops: Op[]; adde
 }
 
 /**
- * An index pass over `records` (as committed): their index entries brought up to date and their marks removed.
- * A record that is gone (never the case today) just loses its mark.
+ * An index pass, record by record (the caller stops when its time is up): their index entries brought up to date
+ * and their marks removed; the counters once at the end. A record that is gone just loses its mark.
  */
-export function indexOps(db: StoreDb, records: ReadonlyArray<{ number: number; stored: StoredIncident | undefined }>): Op[] {
-  const ops: Op[] = [];
-  const counts = new CountDeltas();
-  for (const { number, stored } of records) {
-    if (stored) entryOps(stored, db.reindexMark(number)?.held, ops, counts);
-    ops.push({ table: 'reindex', key: number });
+export class IndexPass {
+  private readonly out: Op[] = [];
+  private readonly counts = new CountDeltas();
+  size = 0;
+
+  constructor(private readonly db: StoreDb) {}
+
+  add(number: number, stored: StoredIncident | undefined): void {
+    if (stored) entryOps(stored, this.db.reindexMark(number)?.held, this.out, this.counts);
+    this.out.push({ table: 'reindex', key: number });
+    this.size += 1;
   }
-  counts.ops(db, ops);
-  return ops;
+
+  ops(): Op[] {
+    const ops = [...this.out];
+    this.counts.ops(this.db, ops);
+    return ops;
+  }
 }
 
 /** Records with their index entries in one go (building a whole database: migration, repair, reindex). */

@@ -40,7 +40,8 @@ export interface Page {
 /** The records whose index entries may be stale, matched directly (see the top comment). */
 export interface FreshView {
   numbers: ReadonlySet<number>;
-  records(): readonly StoredIncident[];
+  /** Those records, newest first, read one at a time as a query goes (a query stops at its page). */
+  newestFirst(): Iterable<StoredIncident>;
 }
 
 interface Criterion {
@@ -83,12 +84,12 @@ export function listIncidents(db: StoreDb, query: ListQuery, load: (n: number) =
       if (others.every((c) => c.values.some((v) => db.hasFacet(c.facet, v, n)))) yield n;
     }
   })();
-  const recent = fresh
-    .records()
-    .filter((s) => s.number < before && criteria.every((c) => facetsOf(s).some(([f, v]) => f === c.facet && c.values.includes(v))))
-    .map((s) => s.number)
-    .sort((a, b) => b - a);
-  const page = collect(mergeNewestFirst([matching, recent[Symbol.iterator]()]), limit, load);
+  const recent = (function* () {
+    for (const s of fresh.newestFirst()) {
+      if (s.number < before && criteria.every((c) => facetsOf(s).some(([f, v]) => f === c.facet && c.values.includes(v)))) yield s.number;
+    }
+  })();
+  const page = collect(mergeNewestFirst([matching, recent]), limit, load);
   return { ...page, ...(total !== undefined ? { total } : {}) };
 }
 
@@ -109,16 +110,14 @@ export function searchIncidents(
   const indexed = (function* () {
     for (const n of joinNewestFirst(db, terms, before)) if (!fresh.numbers.has(n)) yield n;
   })();
-  const recent = fresh
-    .records()
-    .filter((s) => {
-      if (s.number >= before) return false;
+  const recent = (function* () {
+    for (const s of fresh.newestFirst()) {
+      if (s.number >= before) continue;
       const has = new Set(termsOf(s));
-      return terms.every((t) => has.has(t));
-    })
-    .map((s) => s.number)
-    .sort((a, b) => b - a);
-  return { ...collect(mergeNewestFirst([indexed, recent[Symbol.iterator]()]), opts.limit ?? 20, load), terms };
+      if (terms.every((t) => has.has(t))) yield s.number;
+    }
+  })();
+  return { ...collect(mergeNewestFirst([indexed, recent]), opts.limit ?? 20, load), terms };
 }
 
 /** The first `limit` matches, loaded; a damaged record is listed by number instead of failing the page. */

@@ -18,7 +18,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Incident } from '../protocol/incident.js';
 import { bareJid } from '../protocol/validate.js';
-import { commitOps, indexOps, type OutboxChange } from './store-batch.js';
+import { commitOps, IndexPass, type OutboxChange } from './store-batch.js';
 import { verifyDatabase } from './store-build.js';
 import { StoreDamagedError } from './store-codec.js';
 import { StoreDb, StoreWriteError } from './store-db.js';
@@ -47,10 +47,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PROBE_BYTES = 256 * 1024;
 /** An index pass starts this long after the first record it will cover was committed (more records share it)… */
 const INDEX_DELAY_MS = 50;
-/** …and covers at most this many records, so a commit waiting behind it waits a few tens of milliseconds at most. */
-const INDEX_CHUNK = 300;
+/**
+ * …and prepares entries for at most this long (at most INDEX_CHUNK records), so a commit waiting behind it waits a
+ * few tens of milliseconds at most, while a sustained flood is still indexed as fast as it is stored.
+ */
+const INDEX_BUDGET_MS = 30;
+const INDEX_CHUNK = 5000;
 /** Under a flood commits have the write lane; once the index lags this much, a pass goes between two commits. */
 const INDEX_MAX_LAG_MS = 250;
+/** …or once this many records wait, whatever the time (a flood faster than one pass per 250 ms can index). */
+const INDEX_MAX_LAG_RECORDS = 2000;
 
 /**
  * The identity of an incident across formats and peers. A UUID is globally unique, so it alone identifies the
@@ -172,7 +178,7 @@ export class IncidentStore {
   findByIdPrefix(prefix: string, limit = 10): Array<{ number: number; id: string }> {
     const wanted = prefix.toLowerCase();
     const found = new Map<number, string>();
-    for (const stored of [...this.pending(), ...this.fresh().records()]) {
+    for (const stored of [...this.pending(), ...this.fresh().newestFirst()]) {
       const id = stored.incident.id.toLowerCase();
       if (id.startsWith(wanted) && !found.has(stored.number)) found.set(stored.number, id);
     }
@@ -190,10 +196,15 @@ export class IncidentStore {
   findOpenBySource(jid: string, predicate: (stored: StoredIncident) => boolean = () => true): StoredIncident | undefined {
     const wanted = bareJid(jid);
     const pending = new Map<number, StoredIncident>();
-    for (const stored of this.fresh().records()) pending.set(stored.number, stored);
     for (const stored of this.pending()) pending.set(stored.number, stored);
     const hasSource = (s: StoredIncident) => s.incident.sources.some((n) => n.addresses.some((a) => a.kind === 'jid' && bareJid(a.value) === wanted));
     for (const stored of [...pending.values()].sort((a, b) => b.number - a.number)) {
+      if (stored.state !== 'resolved' && hasSource(stored) && predicate(stored)) return stored;
+    }
+    // Not yet indexed: matched on the records themselves.
+    for (const stored of this.fresh().newestFirst()) {
+      if (pending.has(stored.number)) continue;
+      pending.set(stored.number, stored);
       if (stored.state !== 'resolved' && hasSource(stored) && predicate(stored)) return stored;
     }
     for (const n of this.db.newestFirst('facets', ['open-source', wanted.slice(0, 200)])) {
@@ -356,7 +367,8 @@ export class IncidentStore {
   private kick(): void {
     if (this.lane) return;
     if (this.waiters.length > 0) {
-      const overdue = this.unindexed.size > 0 && this.healthWatch.ok && performance.now() - this.unindexedSince > INDEX_MAX_LAG_MS;
+      const lag = performance.now() - this.unindexedSince;
+      const overdue = this.unindexed.size > 0 && this.healthWatch.ok && (lag > INDEX_MAX_LAG_MS || this.unindexed.size > INDEX_MAX_LAG_RECORDS);
       if (overdue) this.startLane(() => this.indexPass());
       // One turn of the event loop first: every report decoded from the same network read joins this write; under
       // a flood (the last write carried several) a millisecond more, so that more reports share one transaction.
@@ -430,50 +442,58 @@ export class IncidentStore {
   }
 
   /**
-   * Brings the index entries of up to INDEX_CHUNK committed records up to date (store-batch.ts). A record that
-   * fails its checksum keeps its mark (--check-store and --repair-store find it) and is not retried here.
+   * Brings the index entries of committed records up to date (store-batch.ts), as many as INDEX_BUDGET_MS allows.
+   * A record that fails its checksum keeps its mark (--check-store and --repair-store find it) and is not retried.
    */
   private async indexPass(): Promise<void> {
     const numbers = [...this.unindexed].sort((a, b) => a - b).slice(0, INDEX_CHUNK);
     if (numbers.length === 0) return;
-    const records: Array<{ number: number; stored: StoredIncident | undefined }> = [];
+    const pass = new IndexPass(this.db);
+    const done: number[] = [];
+    const started = performance.now();
     for (const number of numbers) {
+      if (pass.size > 0 && pass.size % 25 === 0 && performance.now() - started > INDEX_BUDGET_MS) break;
+      let stored: StoredIncident | undefined;
       try {
-        records.push({ number, stored: this.db.record(number) });
+        stored = this.db.record(number);
       } catch (err) {
         if (!(err instanceof StoreDamagedError)) throw err;
         this.unindexed.delete(number);
+        continue;
       }
+      pass.add(number, stored);
+      done.push(number);
     }
+    const ops = pass.ops();
     try {
-      await this.db.write(indexOps(this.db, records));
+      await this.db.write(ops);
     } catch (err) {
       if (err instanceof StoreWriteError) this.healthWatch.failed(err);
       return; // the marks stay: the next pass (after the probe found space) does it
     }
     this.healthWatch.succeeded();
-    for (const { number } of records) this.unindexed.delete(number);
+    for (const number of done) this.unindexed.delete(number);
     this.unindexedSince = performance.now();
   }
 
   /** The records whose index entries may be stale: queries match them directly. */
   private fresh(): FreshView {
-    let loaded: StoredIncident[] | undefined;
+    const numbers = this.unindexed;
+    const load = (n: number) => {
+      try {
+        return this.getByNumber(n);
+      } catch (err) {
+        if (!(err instanceof StoreDamagedError)) throw err;
+        return undefined;
+      }
+    };
     return {
-      numbers: this.unindexed,
-      records: () => {
-        if (!loaded) {
-          loaded = [];
-          for (const n of this.unindexed) {
-            try {
-              const stored = this.getByNumber(n);
-              if (stored) loaded.push(stored);
-            } catch (err) {
-              if (!(err instanceof StoreDamagedError)) throw err;
-            }
-          }
+      numbers,
+      *newestFirst() {
+        for (const n of [...numbers].sort((a, b) => b - a)) {
+          const stored = load(n);
+          if (stored) yield stored;
         }
-        return loaded;
       },
     };
   }
