@@ -68,6 +68,11 @@ export class IndexPass {
 
   constructor(private readonly db: StoreDb) {}
 
+  /** Operations so far (what the transaction's length depends on). */
+  get opCount(): number {
+    return this.out.length;
+  }
+
   add(number: number, stored: StoredIncident | undefined): void {
     if (stored) entryOps(stored, this.db.reindexMark(number)?.held, this.out, this.counts);
     this.out.push({ table: 'reindex', key: number });

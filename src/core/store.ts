@@ -53,6 +53,11 @@ const INDEX_DELAY_MS = 50;
  */
 const INDEX_BUDGET_MS = 30;
 const INDEX_CHUNK = 5000;
+/**
+ * …and at most this many index operations: in a large store each lands on a page of its own (copied, perhaps
+ * read from disk first), about 25 µs apiece at a million incidents, so a pass holds the write lane ~40 ms at most.
+ */
+const INDEX_MAX_OPS = 1500;
 /** Under a flood commits have the write lane; once the index lags this much, a pass goes between two commits. */
 const INDEX_MAX_LAG_MS = 250;
 /** …or once this many records wait, whatever the time (a flood faster than one pass per 250 ms can index). */
@@ -452,7 +457,7 @@ export class IncidentStore {
     const done: number[] = [];
     const started = performance.now();
     for (const number of numbers) {
-      if (pass.size > 0 && pass.size % 25 === 0 && performance.now() - started > INDEX_BUDGET_MS) break;
+      if (pass.size > 0 && (pass.opCount >= INDEX_MAX_OPS || (pass.size % 25 === 0 && performance.now() - started > INDEX_BUDGET_MS))) break;
       let stored: StoredIncident | undefined;
       try {
         stored = this.db.record(number);
