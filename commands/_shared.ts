@@ -5,7 +5,7 @@
 import type { PeerConfig } from '../src/core/config.js';
 import { classification } from '../src/core/announce.js';
 import { clip, line } from '../src/core/flat-text.js';
-import type { StoredIncident, TriageState } from '../src/core/store.js';
+import type { StoredIncident } from '../src/core/store.js';
 import type { TriageOutcome } from '../src/core/triage.js';
 import { ipsOf, jidsOf, pickText } from '../src/protocol/incident.js';
 import { bareJid, domainOf } from '../src/protocol/validate.js';
@@ -102,19 +102,6 @@ export function selfBareJid(ctx: CommandContext): string {
 }
 
 export type ListFilter = 'open' | 'acked' | 'resolved' | 'all';
-
-export function matchesFilter(state: TriageState, filter: ListFilter): boolean {
-  switch (filter) {
-    case 'open':
-      return state !== 'resolved';
-    case 'acked':
-      return state === 'acked';
-    case 'resolved':
-      return state === 'resolved';
-    case 'all':
-      return true;
-  }
-}
 
 /** `#N [state] sev S category: types — first source or text snippet (from domain)` and the untrusted flag. */
 export function listLine(stored: StoredIncident): string {

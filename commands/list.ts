@@ -1,10 +1,19 @@
 import { defineCommand, UsageError } from '../src/triage/command.js';
-import { listLine, matchesFilter, prefixOf, replyLines, type ListFilter } from './_shared.js';
+import type { TriageState } from '../src/core/store.js';
+import { listLine, prefixOf, replyLines, type ListFilter } from './_shared.js';
 
 /** At most this many incidents in one !list answer. */
 export const LIST_LIMIT = 50;
 
 const FILTERS: readonly ListFilter[] = ['open', 'acked', 'resolved', 'all'];
+
+/** The states each filter lists. */
+const STATES: Record<ListFilter, TriageState[]> = {
+  open: ['open', 'acked'],
+  acked: ['acked'],
+  resolved: ['resolved'],
+  all: ['open', 'acked', 'resolved'],
+};
 
 const NONE: Record<ListFilter, string> = {
   open: 'No open incidents.',
@@ -24,21 +33,18 @@ export default defineCommand({
     if (ctx.args.length > 1) throw new UsageError('give at most one filter');
     const filter = (ctx.args[0] ?? 'open').toLowerCase() as ListFilter;
     if (!FILTERS.includes(filter)) throw new UsageError(`unknown filter '${ctx.args[0]}'`);
-    const store = ctx.services.store;
-    // Filtered on the in-memory index; only the incidents shown are loaded.
-    const matching = store.summaries().filter((s) => matchesFilter(s.state, filter));
-    if (matching.length === 0) {
+    // The store's state index, newest first: only the incidents shown are read.
+    const page = ctx.services.store.query({ states: STATES[filter], limit: LIST_LIMIT });
+    if (page.incidents.length === 0 && page.damaged.length === 0) {
       ctx.reply(NONE[filter]);
       return;
     }
-    const lines = matching.slice(0, LIST_LIMIT).flatMap((s) => {
-      const stored = store.getByNumber(s.number);
-      return stored ? [listLine(stored)] : [];
-    });
-    const more = matching.length - LIST_LIMIT;
-    if (more > 0) {
+    const lines = page.incidents.map(listLine);
+    for (const n of page.damaged) lines.push(`#${n}: damaged in the store (see the bot's log; incident-bot --check-store)`);
+    if (page.more) {
       const p = prefixOf(ctx.where);
-      lines.push(`… and ${more} more (use ${p}show #N, or search${p ? ' in a direct message' : ''})`);
+      const shown = page.incidents.length + page.damaged.length;
+      lines.push(`… and ${page.total !== undefined ? `${page.total - shown} ` : ''}more (use ${p}show #N, or search${p ? ' in a direct message' : ''})`);
     }
     replyLines(ctx, lines);
   },

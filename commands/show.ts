@@ -3,7 +3,6 @@ import { clip, foldList, line } from '../src/core/flat-text.js';
 import type { StoredIncident } from '../src/core/store.js';
 import { ipsOf, jidsOf, type LocalizedText, type NetworkNode } from '../src/protocol/incident.js';
 import { defineCommand, UsageError } from '../src/triage/command.js';
-import { idOfKey } from '../src/triage/args.js';
 import { lookup } from './_shared.js';
 
 /** The newest timeline entries shown; older ones are summarised in one line. */
@@ -109,10 +108,7 @@ export default defineCommand({
     const stored = lookup(ctx, ctx.args[0]!);
     if (!stored) return;
     const store = ctx.services.store;
-    const numberOf = (id: string) => {
-      const key = id.toLowerCase();
-      return store.numberOf(key) ?? store.summaries().find((s) => idOfKey(s.key).toLowerCase() === key)?.number;
-    };
+    const numberOf = (id: string) => store.numberOf(id.toLowerCase()) ?? store.numberOfId(id);
     ctx.reply(describeIncident(stored, numberOf));
   },
 });

@@ -1,7 +1,8 @@
 /**
  * Crash safety: `kill -9` the real bot (its CLI, as a child process) in the middle of a burst of IODEF reports
  * from a peer, restart it, and check that every report that got an IQ result is in the store and that the store
- * file is still valid JSON. Used by `scripts/crash-test.ts` (1,000 reports) and test/robustness/crash.test.ts.
+ * reads back whole (every record decodes and passes its checksum). Used by `scripts/crash-test.ts` (1,000
+ * reports) and test/robustness/crash.test.ts.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readStoreContents } from '../src/core/store-reader.js';
@@ -39,7 +40,7 @@ export interface CrashReport {
   storedAfterRestart: number;
   /** Ids that got an IQ result but are not in the store after the restart: must be empty. */
   ackedButMissing: string[];
-  /** Whether the store file parsed as JSON right after the kill (and after the restart). */
+  /** Whether the store read back whole right after the kill (and after the restart): every record decoded and passed its checksum. */
   fileValid: boolean;
   seconds: number;
 }

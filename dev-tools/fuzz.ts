@@ -278,7 +278,7 @@ export async function fuzz(count: number, seed = 1, options: FuzzOptions = {}): 
     report.seconds = (performance.now() - started) / 1000;
     await bot.store.flush();
     report.storedIncidents = bot.store.size;
-    // The store on disk: its checkpoint and its log (which also holds superseded versions of changed incidents).
+    // The store on disk: its manifest and its database file (LMDB keeps freed pages for reuse, never shrinks).
     let bytes = 0;
     for (const name of await readdir(dir)) bytes += (await stat(join(dir, name))).size;
     report.storeMb = bytes / 2 ** 20;

@@ -1,7 +1,7 @@
 /**
  * `npx tsx scripts/crash-test.ts [--reports N] [--kill-after K] [--window W]`: a peer sends N IODEF reports
  * (default 1,000) to the real bot, which is `kill -9`ed once K (default 500) have been acknowledged; the bot is
- * restarted and every acknowledged report must be in its store, whose file must be valid JSON. Prints the figures;
+ * restarted and every acknowledged report must be in its store, whose records must all read back. Prints the figures;
  * exits 1 when a report is lost or the file is invalid. A shorter run is part of `npm test`
  * (test/robustness/crash.test.ts).
  */
@@ -22,14 +22,14 @@ process.stdout.write(
     `acknowledged before kill -9:           ${r.acked}`,
     `stored after restart:                  ${r.storedAfterRestart}`,
     `acknowledged but missing (must be 0):  ${r.ackedButMissing.length}${r.ackedButMissing.length ? ` (${r.ackedButMissing.slice(0, 10).join(', ')}${r.ackedButMissing.length > 10 ? ', …' : ''})` : ''}`,
-    `store file valid:                      ${r.fileValid ? 'yes' : 'NO'}`,
+    `store reads back whole:                ${r.fileValid ? 'yes' : 'NO'}`,
     `time:                                  ${r.seconds.toFixed(1)} s`,
     '',
   ].join('\n'),
 );
 const problems = [
   ...(r.ackedButMissing.length ? [`${r.ackedButMissing.length} acknowledged report(s) lost`] : []),
-  ...(r.fileValid ? [] : ['the store file is not valid JSON']),
+  ...(r.fileValid ? [] : ['the store does not read back whole']),
 ];
 if (problems.length) {
   process.stderr.write(`FAILED: ${problems.join('; ')}\n`);

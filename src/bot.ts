@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from './core/config.js';
 import { formatAnnouncement } from './core/announce.js';
 import { roomAllowed } from './core/room-policy.js';
-import { IncidentStore } from './core/store.js';
+import { IncidentStore, type StoreHealth } from './core/store.js';
 import type { ReportOutcome } from './core/workflow.js';
 import type { IodefKind } from './protocol/incident.js';
 import { bareJid, domainOf } from './protocol/validate.js';
@@ -63,7 +63,7 @@ export async function startBot(config: Config, opts: BotOptions): Promise<Bot> {
  */
 export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Client }): Promise<AssembledBot> {
   const { log } = opts;
-  const store = await IncidentStore.open(config.storage.path);
+  const store = await IncidentStore.open(config.storage.path, { note: (message) => log.info({ store: config.storage.path }, message) });
   const xmpp = opts.xmpp ?? createConnection(config, log);
   applyXmppJsFixes(xmpp);
   // At the bottom of the send path, so that nothing the bot sends can be over the server's stanza limit, and every
@@ -73,6 +73,13 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   const rooms = new Rooms(xmpp, config.nick, log);
   const keeper = new DefaultRoomKeeper({ xmpp, rooms, config, log }, opts.defaultRoomRetry);
   const announcer = new Announcer(rooms, log, opts.roomIntervalMs ? { intervalMs: opts.roomIntervalMs } : {});
+  // Said once when the store stops being able to write (a full disk) and once when it writes again.
+  store.onHealthChange((health) => {
+    const line = storeHealthLine(health);
+    if (health.ok) log.info({ store: config.storage.path }, line);
+    else log.error({ store: config.storage.path, problem: health.problem }, line);
+    announcer.say(config.rooms.default, line);
+  });
   const stats = new Map<string, number>();
   const count = (event: string) => stats.set(event, (stats.get(event) ?? 0) + 1);
 
@@ -146,10 +153,19 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       delivery.stop();
       xmpp.reconnect.stop();
       await rooms.leaveAll();
-      await store.close();
+      const { saved } = await store.close();
+      // Only changes nobody was told about can be left (acknowledgements follow writes); the lock is released anyway.
+      if (!saved) log.warn({ store: config.storage.path }, 'the last changes could not be written at shutdown (never acknowledged)');
       await xmpp.stop().catch(() => undefined);
     },
   };
+}
+
+/** The room line for a change of the store's health. */
+export function storeHealthLine(health: StoreHealth): string {
+  if (health.ok) return `Disk OK again: reports are stored and acknowledged again (since ${health.since}).`;
+  const what = health.diskFull ? 'Disk full' : `The incident store cannot write (${health.problem})`;
+  return `${what}: reports are being refused and not acknowledged since ${health.since}; peers will retry. The bot resumes by itself once it can write.`;
 }
 
 interface AnnounceDeps {

@@ -1,12 +1,16 @@
 /**
  * Command-line entry point: `npm start -- --config FILE` (or `incident-bot --config FILE`).
- * Exit codes: 0 clean stop, 1 cannot connect or log in, 2 invalid configuration.
+ * Exit codes: 0 clean stop (also after SIGTERM on a full disk: what could not be written was never acknowledged,
+ * and the store's lock is released), 1 cannot connect or log in, cannot open the store, or a store command
+ * (--backup, --check-store, --repair-store) failed, 2 invalid configuration.
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { startBot } from './bot.js';
 import { ConfigError, loadConfig, maskedConfig } from './core/config.js';
 import { createLogger, type Logger } from './log.js';
+import { backupStore, checkStore, repairStore } from './core/store-admin.js';
+import { StoreOpenError } from './core/store.js';
 import { StartupError } from './xmpp/connection.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -17,9 +21,12 @@ const program = new Command()
   .version(pkg.version, '-v, --version')
   .option('-c, --config <file>', 'configuration file', 'bot.config.json')
   .option('--check-config', 'validate the configuration, print it with the password masked, and exit')
+  .option('--backup <file>', 'write a consistent copy of the incident store to FILE (works while the bot runs) and exit')
+  .option('--check-store', 'read every record of the incident store, report damage, and exit (works while the bot runs)')
+  .option('--repair-store', 'rebuild the incident store from its readable records, setting damaged ones aside (stop the bot first)')
   .parse();
 
-const opts = program.opts<{ config: string; checkConfig?: boolean }>();
+const opts = program.opts<{ config: string; checkConfig?: boolean; backup?: string; checkStore?: boolean; repairStore?: boolean }>();
 
 /**
  * A promise rejection nobody handled is a bug of ours or of a library (a server answering faster than expected
@@ -49,6 +56,20 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(maskedConfig(config), null, 2)}\n`);
     return 0;
   }
+  if (opts.backup !== undefined || opts.checkStore || opts.repairStore) {
+    try {
+      const result = opts.backup !== undefined
+        ? await backupStore(config.storage.path, opts.backup)
+        : opts.checkStore
+          ? await checkStore(config.storage.path)
+          : await repairStore(config.storage.path);
+      process.stdout.write(`${result.lines.join('\n')}\n`);
+      return result.ok ? 0 : 1;
+    } catch (err) {
+      process.stderr.write(`incident-bot: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
   const log = createLogger();
   processLog = log;
   // Signals are watched from the start, so a stop request during start-up is honoured once the bot is up.
@@ -70,7 +91,7 @@ async function main(): Promise<number> {
   try {
     bot = await startBot(config, { log });
   } catch (err) {
-    if (err instanceof StartupError) {
+    if (err instanceof StartupError || err instanceof StoreOpenError) {
       process.stderr.write(`incident-bot: ${err.message}\n`);
       return 1;
     }

@@ -1,11 +1,13 @@
 /**
- * Reads a store's files without opening it for writing: nothing is truncated, compacted or checkpointed, so it is
- * safe while the bot runs (tests, the crash script and backups check what is on disk with it).
+ * Reads a store without opening it for writing (no lock, no migration, nothing changed), safe while the bot runs:
+ * tests, the crash script and the benchmarks check what is on disk with it. Reads every incident: for checks of
+ * small stores, not for the bot.
  */
-import { openSync, closeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CheckpointFile, emptyCheckpoint, type Checkpoint } from './store-checkpoint.js';
-import { outboxAfter, readRecordAt, replayLog } from './store-log.js';
+import { StoreDb } from './store-db.js';
+import { openLegacy } from './store-legacy.js';
+import { readStoreDocument } from './store-manifest.js';
 import type { OutboxEntry, StoredIncident } from './stored-incident.js';
 
 export interface StoreContents {
@@ -16,24 +18,22 @@ export interface StoreContents {
 }
 
 export async function readStoreContents(path: string): Promise<StoreContents> {
-  const { document } = await CheckpointFile.read(path);
-  if (document?.version === 1) return { nextNumber: document.nextNumber, incidents: document.incidents, outbox: document.outbox ?? [] };
-  const checkpoint: Checkpoint = document ?? emptyCheckpoint(path);
-  const logPath = join(dirname(path), checkpoint.log);
-  const { batch } = replayLog(logPath, checkpoint.logOffset, checkpoint.nextNumber);
-  const byNumber = new Map<number, StoredIncident>();
-  if (checkpoint.index.length > 0) {
-    const fd = openSync(logPath, 'r');
-    try {
-      for (const [number, , , , , offset, length] of checkpoint.index) byNumber.set(number, readRecordAt(fd, { offset, length }, logPath));
-    } finally {
-      closeSync(fd);
-    }
+  const doc = await readStoreDocument(path);
+  if (doc?.kind !== 'manifest') {
+    const legacy = openLegacy(path, doc?.document);
+    return { nextNumber: legacy.nextNumber, incidents: [...legacy.records()], outbox: legacy.outbox };
   }
-  for (const { record } of batch.records) byNumber.set(record.number, record);
-  return {
-    nextNumber: batch.nextNumber,
-    incidents: [...byNumber.values()].sort((a, b) => a.number - b.number),
-    outbox: outboxAfter(checkpoint.outbox, batch),
-  };
+  const file = join(dirname(path), doc.manifest.database);
+  if (!existsSync(file)) throw new Error(`the database ${file} named by ${path} is missing`);
+  const db = StoreDb.open(file, { readOnly: true });
+  try {
+    const incidents: StoredIncident[] = [];
+    for (const n of db.numbers()) {
+      const stored = db.record(n);
+      if (stored) incidents.push(stored);
+    }
+    return { nextNumber: db.meta<number>('nextNumber') ?? 1, incidents, outbox: db.outboxEntries().map((e) => e.entry) };
+  } finally {
+    await db.close();
+  }
 }

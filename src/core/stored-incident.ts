@@ -87,3 +87,14 @@ export interface OutboxEntry {
   nextAttemptAt: string;
   lastError?: string;
 }
+
+/**
+ * The incident to change in place. A new incident's first version and its current state are one object (the
+ * record stores it once, and nothing is copied on the way in); the first change gets the current state its own
+ * copy, so the first version keeps what was originally received. Every in-place change goes through here.
+ */
+export function editableIncident(stored: StoredIncident): Incident {
+  const first = stored.versions[0];
+  if (first && first.incident === stored.incident) stored.incident = structuredClone(stored.incident);
+  return stored.incident;
+}

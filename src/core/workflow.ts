@@ -4,6 +4,16 @@
  */
 import type { Incident, IodefKind } from '../protocol/incident.js';
 import { bareJid } from '../protocol/validate.js';
+import {
+  keepFirstAndLatest,
+  MAX_EXCHANGE_BYTES,
+  MAX_EXCHANGES,
+  MAX_KNOWN_BY,
+  MAX_TIMELINE,
+  MAX_VERSION_BYTES,
+  MAX_VERSIONS,
+  timelineText,
+} from './record-bounds.js';
 import { incidentKey, type IncidentStore, type StoredIncident, type WireFormat } from './store.js';
 
 export interface Arrival {
@@ -23,7 +33,7 @@ export type ReportChange =
   | 'updated'
   /** Byte-for-byte the same incident again: nothing to store or announce. */
   | 'unchanged'
-  /** A changed version from an untrusted sender that did not report it: kept as a version, not applied. */
+  /** A changed version from an untrusted sender that did not report it: noted in the timeline, not kept or applied. */
   | 'untrusted-update';
 
 export interface ReportOutcome {
@@ -38,17 +48,19 @@ export function receiveReport(store: IncidentStore, incoming: Arrival): ReportOu
   const known = store.get(incidentKey(arrival.incident));
   if (!known) return { change: 'new', stored: addIncident(store, arrival, at) };
 
-  if (sameIncident(known.incident, mergeRevision(known.incident, arrival.incident))) return { change: 'unchanged', stored: known };
+  const merged = mergeRevision(known.incident, arrival.incident);
+  if (sameIncident(known.incident, merged)) return { change: 'unchanged', stored: known };
 
-  rememberPeer(known, arrival.from);
-  keepVersion(known, arrival, at);
-  if (!arrival.trusted && bareJid(arrival.from) !== bareJid(known.from)) {
+  if (!mayChange(known, arrival)) {
+    // Kept only as a line: an untrusted stranger's versions would let anyone grow a trusted incident's record.
     known.timeline.push({ at, who: arrival.from, action: 'untrusted update not applied' });
     keepBounded(known);
     store.save(known);
     return { change: 'untrusted-update', stored: known };
   }
-  known.incident = mergeRevision(known.incident, arrival.incident);
+  rememberPeer(known, arrival.from);
+  keepVersion(known, arrival, at);
+  known.incident = merged;
   known.updatedAt = at;
   if (arrival.incident.status === 'resolved') known.state = 'resolved';
   known.timeline.push({ at, who: arrival.from, action: arrival.incident.status === 'resolved' ? 'resolved by peer' : 'updated by peer' });
@@ -62,7 +74,7 @@ export function receiveRequest(store: IncidentStore, incoming: Arrival): ReportO
   return attach(store, incoming, (stored, at, arrival) => {
     const expectation = arrival.incident.expectation;
     stored.requests.push({ at, from: arrival.from, ...(expectation ? { action: expectation.action } : {}), texts: expectation?.texts ?? [] });
-    stored.timeline.push({ at, who: arrival.from, action: 'requested assistance', ...(expectation ? { text: expectation.action } : {}) });
+    stored.timeline.push({ at, who: arrival.from, action: 'requested assistance', ...(expectation ? { text: timelineText(expectation.action) } : {}) });
   });
 }
 
@@ -70,7 +82,7 @@ export function receiveRequest(store: IncidentStore, incoming: Arrival): ReportO
 export function receiveResponse(store: IncidentStore, incoming: Arrival): ReportOutcome {
   return attach(store, incoming, (stored, at, arrival) => {
     stored.responses.push({ at, from: arrival.from, history: arrival.incident.history, texts: arrival.incident.texts });
-    const summary = arrival.incident.history.map((h) => h.texts[0]?.text ?? h.action).join('; ');
+    const summary = timelineText(arrival.incident.history.map((h) => h.texts[0]?.text ?? h.action).join('; '));
     stored.timeline.push({ at, who: arrival.from, action: 'responded', ...(summary ? { text: summary } : {}) });
   });
 }
@@ -84,7 +96,7 @@ function attach(store: IncidentStore, incoming: Arrival, record: (stored: Stored
   const at = arrival.at ?? new Date().toISOString();
   const known = store.get(incidentKey(arrival.incident));
   const stored = known ?? addIncident(store, arrival, at);
-  if (known) {
+  if (known && mayChange(known, arrival)) {
     rememberPeer(known, arrival.from);
     keepVersion(known, arrival, at);
   }
@@ -108,12 +120,38 @@ export function findForInquiry(store: IncidentStore, query: Pick<Incident, 'id' 
 }
 
 /**
- * A copy whose strings are fresh: values decoded from a stanza are V8 slices of the whole stanza (or stream
- * chunk) text, and keeping one such slice in the store keeps the entire original text alive — a hostile peer
- * sending giant texts would grow memory far beyond what is stored.
+ * The arrival with strings of its own. Values decoded from a stanza are V8 slices of the whole stanza (or stream
+ * chunk) text, and one such slice kept in the store keeps the entire original text alive — a hostile peer
+ * sending giant texts would grow memory far beyond what is stored. Each string is copied in place (no JSON round
+ * trip, no new objects): V8 copies substrings shorter than 13 characters anyway, so only longer ones are copied.
  */
 function detached(arrival: Arrival): Arrival {
-  return { ...arrival, incident: JSON.parse(JSON.stringify(arrival.incident)) as Incident };
+  ownStrings(arrival.incident);
+  return { ...arrival, from: own(arrival.from) };
+}
+
+const SLICE_MIN = 13;
+
+/** A copy of a string sharing no memory with it: the concatenation is flattened into a new string. */
+function own(text: string): string {
+  return text.length < SLICE_MIN ? text : (' ' + text).slice(1);
+}
+
+function ownStrings(value: object): void {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'string') value[i] = own(item);
+      else if (item !== null && typeof item === 'object') ownStrings(item);
+    }
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const item = record[key];
+    if (typeof item === 'string') record[key] = own(item);
+    else if (item !== null && typeof item === 'object') ownStrings(item);
+  }
 }
 
 function addIncident(store: IncidentStore, arrival: Arrival, at: string): StoredIncident {
@@ -125,6 +163,7 @@ function addIncident(store: IncidentStore, arrival: Arrival, at: string): Stored
     format: arrival.format,
     receivedAt: at,
     updatedAt: at,
+    // The first version is the incident itself, not a copy: the store writes it once (see editableIncident).
     versions: [versionOf(arrival, at)],
     timeline: [{ at, who: arrival.from, action: arrival.kind === 'request' ? 'received (request)' : 'reported' }],
     knownBy: [arrival.from],
@@ -134,31 +173,25 @@ function addIncident(store: IncidentStore, arrival: Arrival, at: string): Stored
 }
 
 /**
- * Every received version is kept, up to a bound: a peer that floods updates of one incident must not grow the
- * store without limit. The first version (what was originally reported) and the latest ones stay.
+ * Whether an arrival may change a known incident (and be kept as one of its versions): from its reporter or a
+ * trusted peer. Anyone else's changes are only noted, so an untrusted stranger cannot amplify writes by sending
+ * big "updates" about someone else's incident.
  */
-export const MAX_VERSIONS = 50;
-/** The same bound for what peers add to the timeline, and for their requests and responses. */
-export const MAX_TIMELINE = 200;
-export const MAX_EXCHANGES = 50;
+function mayChange(known: StoredIncident, arrival: Arrival): boolean {
+  return arrival.trusted || bareJid(arrival.from) === bareJid(known.from);
+}
 
 function keepVersion(stored: StoredIncident, arrival: Arrival, at: string): void {
   stored.versions.push(versionOf(arrival, at));
-  keepFirstAndLatest(stored.versions, MAX_VERSIONS);
+  keepFirstAndLatest(stored.versions, MAX_VERSIONS, MAX_VERSION_BYTES);
 }
 
-/**
- * A peer that keeps sending requests, responses, updates or inquiries about one incident must not grow it without
- * limit: each save writes the whole record to the log. The first entry (how it began) and the latest ones stay.
- */
+/** Every list peers add to stays bounded (record-bounds.ts): each save writes the whole record. */
 function keepBounded(stored: StoredIncident): void {
   keepFirstAndLatest(stored.timeline, MAX_TIMELINE);
-  keepFirstAndLatest(stored.requests, MAX_EXCHANGES);
-  keepFirstAndLatest(stored.responses, MAX_EXCHANGES);
-}
-
-function keepFirstAndLatest(list: unknown[], max: number): void {
-  if (list.length > max) list.splice(1, list.length - max);
+  keepFirstAndLatest(stored.requests, MAX_EXCHANGES, MAX_EXCHANGE_BYTES);
+  keepFirstAndLatest(stored.responses, MAX_EXCHANGES, MAX_EXCHANGE_BYTES);
+  keepFirstAndLatest(stored.knownBy, MAX_KNOWN_BY);
 }
 
 function versionOf(arrival: Arrival, at: string) {
@@ -200,3 +233,5 @@ function sameIncident(a: Incident, b: Incident): boolean {
     JSON.stringify({ ...i, id: incidentKey(i), site: undefined, status: i.status === 'resolved' ? 'resolved' : 'open' });
   return strip(a) === strip(b);
 }
+
+export { MAX_EXCHANGES, MAX_TIMELINE, MAX_VERSIONS } from './record-bounds.js';

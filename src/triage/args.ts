@@ -23,11 +23,13 @@ export function resolveRef(store: IncidentStore, token: string): RefLookup {
   const prefix = token.toLowerCase();
   const exact = store.get(prefix);
   if (exact) return { ok: true, stored: exact };
-  const matches = store.summaries().filter((s) => idOfKey(s.key).toLowerCase().startsWith(prefix));
+  // The store's id index: a prefix costs the matches, not the store (ten are enough to say it is ambiguous).
+  const matches = store.findByIdPrefix(prefix, 10);
   const only = matches.length === 1 ? store.getByNumber(matches[0]!.number) : undefined;
   if (only) return { ok: true, stored: only };
   if (matches.length === 0) return { ok: false, message: `no incident with id ${token}` };
-  return { ok: false, message: `${token} is ambiguous: ${matches.map((m) => `#${m.number}`).join(', ')}` };
+  const more = matches.length === 10 ? ', …' : '';
+  return { ok: false, message: `${token} is ambiguous: ${matches.map((m) => `#${m.number}`).join(', ')}${more}` };
 }
 
 /** The incident id inside a store key (`uuid`, or `site/id` for ids that are not UUIDs: see incidentKey). */

@@ -6,7 +6,7 @@ import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
 import { outboxEntry } from '../core/outbox.js';
-import type { IncidentStore } from '../core/store.js';
+import { StoreWriteError, type IncidentStore } from '../core/store.js';
 import { decideTrust, type TrustDecision } from '../core/trust.js';
 import {
   findForInquiry,
@@ -134,15 +134,28 @@ async function onIodef(deps: RouteDeps, ctx: IqContext): Promise<Element | true>
 
     const arrival: Arrival = { incident, from, format: 'iodef', kind, trusted: trust.trusted };
     const outcome = kind === 'request' ? receiveRequest(deps.store, arrival) : kind === 'response' ? receiveResponse(deps.store, arrival) : receiveReport(deps.store, arrival);
-    if (outcome.change !== 'unchanged') await deps.store.commit();
+    // Also when unchanged: the same report may still be in a write that has not reached the disk (a peer's
+    // retry while the first copy is being written); commit() waits for it, and fails if it does.
+    await deps.store.commit();
     deps.count(`received-${kind}`);
     // Announce after the acknowledgement has been handed back to the library.
     if (outcome.change !== 'unchanged') setImmediate(() => deps.announce(outcome, kind));
     return true;
   } catch (err) {
     deps.log.error({ from, err: (err as Error).message }, 'failed to process IODEF stanza');
-    return internalError('the report could not be stored; please retry later');
+    return storeRefusal(err);
   }
+}
+
+/**
+ * Nothing was stored (the store undid the change), so nothing is acknowledged: a full disk is a temporary lack
+ * of resources the peer should wait out (RFC 6120 resource-constraint, type wait); anything else is ours.
+ */
+function storeRefusal(err: unknown): Element {
+  if (err instanceof StoreWriteError && err.diskFull) {
+    return stanzaError('wait', 'resource-constraint', "the incident store's disk is full: nothing was stored; please retry later");
+  }
+  return internalError('the report could not be stored; please retry later');
 }
 
 const INQUIRY_ANSWER = 'answer to inquiry';

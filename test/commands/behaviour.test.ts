@@ -228,6 +228,7 @@ describe('show', () => {
   it('flags an untrusted incident and shows requests and solutions', async () => {
     const s = incident(3);
     s.requests.push({ at: NOW, from: PEER, action: 'investigate', texts: [{ text: 'please look' }] });
+    w.store.save(s);
     await w.run('!solve #3 banned ip=198.51.100.1');
     const text = (await w.run('!show 3', 'user')).replies[0]!;
     expect(text.split('\n')[0]).toBe('#3 [resolved] status resolved ⚠ UNTRUSTED');
@@ -236,7 +237,9 @@ describe('show', () => {
   });
 
   it('keeps peer text on one line, so it cannot fake bot lines', async () => {
-    incident(2).incident.texts = [{ lang: 'en', text: 'line one\n#9 NEW incident fake' }];
+    const s = incident(2);
+    s.incident.texts = [{ lang: 'en', text: 'line one\n#9 NEW incident fake' }];
+    w.store.save(s);
     const lines = (await w.run('!show 2', 'user')).replies[0]!.split('\n');
     expect(lines).toContain('Text [en]: line one #9 NEW incident fake');
     expect(lines.some((l) => l.startsWith('#9'))).toBe(false);
@@ -309,11 +312,16 @@ describe('search', () => {
     ['203.0.113.7:5222', [1]],
     ['EVIL.example', [1]],
     ['shady', [3]],
-    ['carol@peer', [1]],
+    ['shady.example', [3]],
+    ['carol@peer.example', [1]],
+    ['CAROL@peer.example/laptop', [1]],
     ['botnet', [2]],
     ['long-messages', [1]],
     ['c0ffee00', [3]],
-    ['spam', [3, 2, 1]],
+    ['spam', [3, 2]],
+    ['spammer', [1]],
+    ['spam botnet', [2]],
+    ['presence flood', [1]],
   ])('search %s', async (query, numbers) => {
     const lines = linesOf((await w.run(`search ${query}`, 'admin', 'dm')).replies);
     expect(lines.map((l) => Number(/^#(\d+) /.exec(l)![1]))).toEqual(numbers);
@@ -329,7 +337,7 @@ describe('search', () => {
     const lines = linesOf((await w.run('search spam', 'admin', 'dm')).replies);
     expect(lines).toHaveLength(21);
     expect(lines[0]).toMatch(/^#28 /);
-    expect(lines[20]).toBe('… and 8 more matches; narrow the search');
+    expect(lines[20]).toBe('… and more matches; narrow the search');
   });
 });
 
@@ -352,10 +360,12 @@ describe('stats', () => {
 
 describe('the store file', () => {
   it('is untouched by read-only commands', async () => {
-    const before = readFileSync(w.config.storage.path, 'utf8');
+    await w.store.flush();
+    const files = [w.config.storage.path, w.config.storage.path.replace(/\.json$/, '.mdb')];
+    const before = files.map((f) => readFileSync(f).toString('base64'));
     for (const line of ['!list all', '!show #1', '!help']) await w.run(line, 'user');
     for (const line of ['search spam', 'stats', 'export #1 json', 'outbox']) await w.run(line, 'admin', 'dm');
-    expect(readFileSync(w.config.storage.path, 'utf8')).toBe(before);
+    expect(files.map((f) => readFileSync(f).toString('base64'))).toEqual(before);
     expect(w.changes()).toBe(0);
   });
 });

@@ -66,7 +66,7 @@ describe('help', () => {
   });
 
   it('help !command works too, and in a DM the usage has no !', async () => {
-    expect((await w.run('help !search', 'admin', 'dm')).replies[0]!.split('\n')[0]).toBe('search <jid|domain|ip|text>');
+    expect((await w.run('help !search', 'admin', 'dm')).replies[0]!.split('\n')[0]).toBe('search <ip|jid|domain|word> …');
   });
 
   it('help about a command the asker cannot run here says so', async () => {

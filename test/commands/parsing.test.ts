@@ -165,7 +165,7 @@ describe('report <severity> <category>[/<type>…] <text…> [src=]… [loc=]…
       history: [],
     });
     expect(replies).toEqual([`#4 reported (${sent.id}) — sent to 2 trusted peers`]);
-    expect(w.store.getByNumber(4)?.incident).toBe(sent);
+    expect(w.store.getByNumber(4)?.incident).toEqual(sent);
   });
 
   it('a category alone has no types, and no src=/loc= means no sources or targets', async () => {

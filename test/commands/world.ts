@@ -174,6 +174,8 @@ export async function makeWorld(opts: { seed?: boolean } = {}): Promise<World> {
       return store.add(entry);
     },
     async run(text, who = 'admin', place = 'room') {
+      // Commands read what is committed (the bot commits before it tells anyone about a change).
+      await store.flush();
       const replies: string[] = [];
       const sender = SENDERS[who];
       const where: Where = place === 'room' ? { kind: 'room', room: ROOM } : { kind: 'dm', from: sender.jid ?? 'nobody@example.org' };

@@ -5,6 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IncidentStore } from '../../src/core/store.js';
 import { findForInquiry, MAX_EXCHANGES, MAX_TIMELINE, noteInquiry, receiveReport, receiveRequest, receiveResponse, type Arrival } from '../../src/core/workflow.js';
 import { emptyIncident, type Incident } from '../../src/protocol/incident.js';
+import { approxBytes, keepFirstAndLatest, MAX_TIMELINE_TEXT, MAX_VERSION_BYTES } from '../../src/core/record-bounds.js';
+import { encodeRecord } from '../../src/core/store-codec.js';
+import { acknowledge, addNote, relate, setSeverity, solve } from '../../src/core/triage.js';
+import type { StoredIncident } from '../../src/core/stored-incident.js';
 
 const UUID = 'ba51a035-7710-4558-9bbf-34838a4c5b24';
 const REPORTER = 'incidents@peer.example/bot';
@@ -115,29 +119,33 @@ describe('receiveReport', () => {
     expect(out.stored.incident.severity).toBe(1);
   });
 
-  it("status 'resolved' resolves the incident", () => {
+  it("status 'resolved' resolves the incident", async () => {
     receiveReport(store, arrival(incident()));
     const out = receiveReport(store, arrival(incident(UUID, (i) => (i.status = 'resolved')), { at: T1 }));
     expect(out.change).toBe('updated');
     expect(out.stored.state).toBe('resolved');
     expect(out.stored.incident.status).toBe('resolved');
     expect(out.stored.timeline.at(-1)).toEqual({ at: T1, who: REPORTER, action: 'resolved by peer' });
-    // What !list and !stats read without loading incidents agrees, before and after the commit.
-    expect(store.summaries().find((s) => s.number === out.stored.number)?.state).toBe('resolved');
+    // What !list and !stats read from the indexes agrees once committed and indexed.
+    await store.flush();
+    expect(store.query({ states: ['resolved'] }).incidents.map((s) => s.number)).toEqual([out.stored.number]);
+    expect(store.counts().byState).toEqual({ open: 0, acked: 0, resolved: 1 });
   });
 
   it('the index agrees with a peer resolution once committed, and after a reopen', async () => {
     receiveReport(store, arrival(incident()));
     await store.commit();
     receiveReport(store, arrival(incident(UUID, (i) => (i.status = 'resolved')), { at: T1 }));
-    await store.commit();
-    expect(store.summaries()[0]?.state).toBe('resolved');
+    await store.flush();
+    expect(store.query({ states: ['resolved'] }).incidents).toHaveLength(1);
+    expect(store.query({ states: ['open', 'acked'] }).incidents).toHaveLength(0);
     await store.close();
     store = await IncidentStore.open(path.join(dir, 'incidents.json'));
-    expect(store.summaries()[0]?.state).toBe('resolved');
+    expect(store.query({ states: ['resolved'] }).incidents).toHaveLength(1);
+    expect(store.counts().byState.resolved).toBe(1);
   });
 
-  it('a changed version from an untrusted other sender is kept but not applied', () => {
+  it('a changed version from an untrusted other sender is noted, neither kept nor applied', () => {
     const first = receiveReport(store, arrival(incident()));
     const before = structuredClone(first.stored.incident);
     const forged = incident(UUID, (i) => {
@@ -150,8 +158,8 @@ describe('receiveReport', () => {
     expect(out.stored.incident).toEqual(before);
     expect(out.stored.state).toBe('open');
     expect(out.stored.updatedAt).toBe(T0);
-    expect(out.stored.versions).toHaveLength(2);
-    expect(out.stored.versions[1]?.from).toBe('mallory@evil.example/x');
+    expect(out.stored.versions).toHaveLength(1);
+    expect(out.stored.knownBy).toEqual([REPORTER]);
     expect(out.stored.timeline.at(-1)).toEqual({ at: T1, who: 'mallory@evil.example/x', action: 'untrusted update not applied' });
     expect(store.size).toBe(1);
   });
@@ -325,5 +333,87 @@ describe('bounds on what a peer can add to one incident', () => {
     expect(stored.timeline).toHaveLength(MAX_TIMELINE);
     expect(stored.timeline[0]?.action).toBe('reported');
     expect(stored.timeline.at(-1)).toEqual({ at: T2, who: OTHER, action: 'inquired' });
+  });
+});
+
+describe('bytes kept per incident (issue 11: untrusted senders amplify writes)', () => {
+  const big = (n: number) => `${n} ${'x'.repeat(60_000)}`;
+
+  it('60 big "updates" from an untrusted stranger keep no version and leave the record small', async () => {
+    receiveReport(store, arrival(incident()));
+    await store.commit();
+    for (let n = 0; n < 60; n++) {
+      const out = receiveReport(store, arrival(incident(UUID, (i) => (i.texts = [{ lang: 'en', text: big(n) }])), { from: `mallory@evil.example/${n}`, trusted: false, at: T1 }));
+      expect(out.change).toBe('untrusted-update');
+    }
+    await store.commit();
+    const stored = store.getByNumber(1)!;
+    expect(stored.versions).toHaveLength(1);
+    expect(stored.knownBy).toEqual([REPORTER]);
+    expect(approxBytes(stored)).toBeLessThan(20_000);
+  });
+
+  it("the reporter's own big updates keep the first and the latest versions within the byte budget", async () => {
+    receiveReport(store, arrival(incident()));
+    for (let n = 0; n < 60; n++) {
+      receiveReport(store, arrival(incident(UUID, (i) => (i.texts = [{ lang: 'en', text: big(n) }])), { trusted: false, at: T1 }));
+    }
+    const stored = store.getByNumber(1)!;
+    expect(stored.versions[0]?.incident.texts[0]?.text).toBe('spam wave');
+    expect(stored.versions.at(-1)?.incident.texts[0]?.text).toBe(big(59));
+    expect(approxBytes(stored.versions.slice(1))).toBeLessThanOrEqual(MAX_VERSION_BYTES);
+    expect(stored.versions.length).toBeGreaterThan(2);
+    await store.commit();
+    expect(approxBytes(store.getByNumber(1))).toBeLessThan(MAX_VERSION_BYTES + 2 * 70_000);
+  });
+
+  it('a response with a huge history keeps a bounded timeline text', () => {
+    receiveReport(store, arrival(incident()));
+    const history = Array.from({ length: 20 }, (_, n) => ({ action: 'block-host', time: T1, texts: [{ lang: 'en', text: big(n) }] }));
+    receiveResponse(store, arrival(incident(UUID, (i) => (i.history = history)), { kind: 'response', at: T1 }));
+    expect(store.getByNumber(1)!.timeline.at(-1)!.text!.length).toBeLessThanOrEqual(MAX_TIMELINE_TEXT);
+  });
+
+  it('keepFirstAndLatest always keeps the first and the latest entry', () => {
+    const list = ['a', 'x'.repeat(1000), 'y'.repeat(1000), 'z'.repeat(5000)];
+    keepFirstAndLatest(list, 10, 2000);
+    expect(list).toEqual(['a', 'z'.repeat(5000)]);
+  });
+});
+
+describe('the first version is stored once (issue 13)', () => {
+  it('a new incident is its own first version until changed; the record carries its text once', async () => {
+    const marker = 'a-text-that-appears-once-'.repeat(40);
+    const out = receiveReport(store, arrival(incident(UUID, (i) => (i.texts = [{ lang: 'en', text: marker }]))));
+    expect(out.stored.versions[0]!.incident).toBe(out.stored.incident);
+    const bytes = encodeRecord(out.stored);
+    expect(bytes.toString('latin1').split(marker).length - 1).toBe(1);
+    await store.commit();
+    const read = store.getByNumber(1)!;
+    expect(read.versions[0]!.incident).toBe(read.incident);
+    expect(read.incident.texts[0]!.text).toBe(marker);
+  });
+
+  it('every triage action leaves the first version as received, in memory and on disk', async () => {
+    const actions = [
+      (s: StoredIncident) => acknowledge(s, 'admin@home.example', T1, 'looking'),
+      (s: StoredIncident) => addNote(s, 'admin@home.example', T1, 'note'),
+      (s: StoredIncident) => setSeverity(s, 'admin@home.example', T1, 1),
+      (s: StoredIncident) => relate(s, 'admin@home.example', T1, { id: 'other-id' }, 'other'),
+      (s: StoredIncident) => solve(s, 'admin@home.example', T1, 'blocked', []),
+    ];
+    for (const [n, act] of actions.entries()) {
+      const id = `inc-${n}`;
+      const { stored } = receiveReport(store, arrival(incident(id)));
+      const received = structuredClone(stored.incident);
+      expect(act(stored).ok).toBe(true);
+      store.save(stored);
+      expect(stored.versions[0]!.incident).toEqual(received);
+      expect(stored.incident).not.toEqual(received);
+      await store.commit();
+      const read = store.getByNumber(stored.number)!;
+      expect(read.versions[0]!.incident).toEqual(received);
+      expect(read.incident).toEqual(stored.incident);
+    }
   });
 });

@@ -226,8 +226,11 @@ describe('receiving reports', () => {
       history: [{ action: 'block-host', time: '2026-11-27T11:00:00Z', texts: [{ text: 'Account disabled' }] }],
     });
     await operators.waitFor((b) => b.includes(inc.id) && b.includes('RESPONSE') && b.includes('Account disabled'));
-    expect(bot.store.list().filter((s) => s.incident.id === inc.id)).toHaveLength(1);
-    expect(stored.responses).toHaveLength(1);
+    const both = bot.store.list().filter((s) => s.incident.id === inc.id);
+    expect(both).toHaveLength(1);
+    // What the store returns is a snapshot of the record: read it again after the response.
+    expect(both[0]!.responses).toHaveLength(1);
+    expect(both[0]!.number).toBe(stored.number);
   });
 });
 
