@@ -45,7 +45,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectClient, stopClient, type Client } from './clients.js';
 import { ctlConfig, ctlWrapper, ejabberdYml, pathsIn, serverArgs, type EjabberdFiles } from './ejabberd-config.js';
-import { accepts, execFileP, freePort, makeCertificates, onPath, PortInUse, ServerProcess, sleep } from './server-process.js';
+import { accepts, execFileP, freePorts, makeCertificates, onPath, PortInUse, ServerProcess, sleep } from './server-process.js';
 
 export interface EjabberdOptions {
   /** Virtual hosts. Default ['home.localhost', 'peer.localhost']. */
@@ -271,11 +271,12 @@ class Server {
 
   async startOnFreePorts(timeoutMs: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      this.files.port = await freePort();
-      this.files.httpPort = await freePort();
-      this.files.distPort = await freePort();
-      this.deadPort = await freePort();
-      if (this.opts.tls) this.files.tlsPort = await freePort();
+      const [port, httpPort, distPort, deadPort, tlsPort] = await freePorts(5);
+      this.files.port = port!;
+      this.files.httpPort = httpPort!;
+      this.files.distPort = distPort!;
+      this.deadPort = deadPort!;
+      if (this.opts.tls) this.files.tlsPort = tlsPort!;
       await this.writeFiles();
       try {
         await this.spawnAndWait(timeoutMs);

@@ -24,7 +24,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accepts, execFileP, freePort, makeCertificates, onPath, PortInUse, ServerProcess, sleep } from './server-process.js';
+import { accepts, execFileP, freePorts, makeCertificates, onPath, PortInUse, ServerProcess, sleep } from './server-process.js';
 import { connectClient, stopClient, type Client } from './clients.js';
 
 export { connectClient, isLoopbackService, nextStanza, plainCredentials, sleep, stopClient, until, withTimeout } from './clients.js';
@@ -190,8 +190,9 @@ class Server {
     // Port 0 → free port → close → Prosody binds it. Another process may grab it in between: then Prosody logs
     // "Failed to open server port" and keeps running without c2s, so look for that and try another port.
     for (let attempt = 1; ; attempt++) {
-      this.port = await freePort();
-      if (this.opts.tls && this.opts.tls.directTls) this.directTlsPort = await freePort();
+      const [c2s, directTls] = await freePorts(2);
+      this.port = c2s!;
+      if (this.opts.tls && this.opts.tls.directTls) this.directTlsPort = directTls!;
       await writeFile(this.config, this.configText());
       try {
         await this.spawnAndWait(timeoutMs);
