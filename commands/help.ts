@@ -1,4 +1,5 @@
 import { defineCommand } from '../src/triage/command.js';
+import { noRightsHere } from '../src/core/rights.js';
 import { helpText } from '../src/triage/help.js';
 
 export default defineCommand({
@@ -8,6 +9,10 @@ export default defineCommand({
   access: 'anyone',
   where: 'both',
   run(ctx) {
-    ctx.reply(helpText(ctx.services.commands, ctx.sender, ctx.where, ctx.args[0]));
+    const text = helpText(ctx.services.commands, ctx.sender, ctx.where, ctx.args[0]);
+    // In a room a report named, say that it gives no rights (people there may believe owning it does).
+    const { where } = ctx;
+    const noRights = where.kind === 'room' && where.operators === false && !ctx.sender.isAdmin;
+    ctx.reply(noRights ? `${text}\n${noRightsHere(ctx.services.config, where.room)}` : text);
   },
 });

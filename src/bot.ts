@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { Config } from './core/config.js';
 import { formatAnnouncement } from './core/announce.js';
 import { roomAllowed } from './core/room-policy.js';
+import { isOperatorsRoom, operatorsRooms } from './core/rights.js';
+import { ReportRooms } from './xmpp/report-rooms.js';
 import { IncidentStore, type StoreHealth } from './core/store.js';
 import type { ReportOutcome } from './core/workflow.js';
 import type { IodefKind } from './protocol/incident.js';
@@ -72,7 +74,11 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   checkIqReplies(xmpp, log);
   const rooms = new Rooms(xmpp, config.nick, log);
   const keeper = new DefaultRoomKeeper({ xmpp, rooms, config, log }, opts.defaultRoomRetry);
+  const operatorKeepers = operatorsRooms(config)
+    .filter((room) => room !== bareJid(config.rooms.default))
+    .map((room) => new DefaultRoomKeeper({ xmpp, rooms, config, log, room }, opts.defaultRoomRetry));
   const announcer = new Announcer(rooms, log, opts.roomIntervalMs ? { intervalMs: opts.roomIntervalMs } : {});
+  const reportRooms = new ReportRooms({ rooms, config, log, waiting: (room) => announcer.waiting(room) });
   // Said once when the store stops being able to write (a full disk) and once when it writes again.
   store.onHealthChange((health) => {
     const line = storeHealthLine(health);
@@ -93,7 +99,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
 
   answerDiscoInfo(xmpp);
   const announce = (outcome: ReportOutcome, kind: IodefKind | 'legacy') => {
-    announceOutcome({ config, rooms, announcer, log }, outcome, kind).catch((err: Error) =>
+    announceOutcome({ config, reportRooms, announcer, log }, outcome, kind).catch((err: Error) =>
       log.error({ err: err.message, number: outcome.stored.number }, 'announcement failed'),
     );
   };
@@ -135,6 +141,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       delivery.start();
       // Not in the default room is no reason to stop serving peers (reports are stored), but it must not look
       // like a healthy start: a warning here, an error per attempt, a DM to the admins (see DefaultRoomKeeper).
+      for (const other of operatorKeepers) void other.start();
       const room = await keeper.start();
       if (room.joined) {
         log.info({ incidents: store.size, room: room.room, roomJoined: true }, 'bot started');
@@ -149,6 +156,8 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       if (stopped) return;
       stopped = true;
       keeper.stop();
+      for (const other of operatorKeepers) other.stop();
+      reportRooms.stop();
       announcer.stop();
       delivery.stop();
       xmpp.reconnect.stop();
@@ -170,27 +179,34 @@ export function storeHealthLine(health: StoreHealth): string {
 
 interface AnnounceDeps {
   config: Config;
-  rooms: Rooms;
+  reportRooms: ReportRooms;
   announcer: Announcer;
   log: Logger;
 }
 
-/** Picks the room (the one the report names, if allowed), joins it if needed, and queues the announcement. */
+/**
+ * Picks the room: the one a trusted report names, if allowed (joined as a place to announce only: it gives nobody
+ * rights), an operators room it names, or else the default room. An untrusted sender never makes the bot join.
+ */
 async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome, kind: IodefKind | 'legacy'): Promise<void> {
-  const { config, rooms, announcer, log } = deps;
+  const { config, reportRooms, announcer, log } = deps;
   const named = outcome.stored.incident.room;
   let room = config.rooms.default;
   let roomRefused: string | undefined;
+  let roomRefusedWhy: 'untrusted' | 'not-allowed' | undefined;
   if (named && bareJid(named) !== bareJid(config.rooms.default)) {
-    if (roomAllowed(named, config.rooms.allow, config.rooms.default)) {
+    if (!outcome.stored.trusted) {
+      [roomRefused, roomRefusedWhy] = [named, 'untrusted'];
+    } else if (isOperatorsRoom(config, named)) {
+      room = bareJid(named);
+    } else if (roomAllowed(named, config.rooms.allow, config.rooms.default)) {
       try {
-        await rooms.join(named);
-        room = bareJid(named);
+        room = await reportRooms.use(named);
       } catch (err) {
         log.warn({ room: named, err: (err as Error).message }, 'cannot join the room a report names');
       }
     } else {
-      roomRefused = named;
+      [roomRefused, roomRefusedWhy] = [named, 'not-allowed'];
     }
   }
   const change = kind === 'request' ? 'request' : kind === 'response' ? 'response' : outcome.change;
@@ -200,7 +216,7 @@ async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome, kind:
     change: change === 'new' ? 'new' : change === 'updated' ? 'updated' : change,
     fromDomain: domainOf(stored.from),
     // Made only if it is sent on its own: in a storm most announcements are folded into a summary line.
-    text: () => formatAnnouncement(stored, { change, ...(roomRefused ? { roomRefused } : {}) }),
+    text: () => formatAnnouncement(stored, { change, ...(roomRefused ? { roomRefused, roomRefusedWhy } : {}) }),
   });
 }
 

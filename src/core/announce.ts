@@ -13,8 +13,9 @@ import type { ReportChange } from './workflow.js';
 
 export interface AnnounceContext {
   change: ReportChange | 'request' | 'response' | 'inquiry-reply';
-  /** Set when the report named a discussion room the bot may not join. */
+  /** Set when the report named a discussion room the bot did not join, and why. */
   roomRefused?: string;
+  roomRefusedWhy?: 'not-allowed' | 'untrusted';
 }
 
 const HEADLINE: Record<AnnounceContext['change'], string> = {
@@ -70,7 +71,8 @@ export function formatAnnouncement(stored: StoredIncident, ctx: AnnounceContext)
     lines.push(line`Solution: ${foldList(solutions, { max: 3, each: TEXT_CHARS, separator: ' | ' })}`);
   }
   if (ctx.roomRefused) {
-    lines.push(line`(The report names room ${clip(ctx.roomRefused, ADDRESS_CHARS)}, which rooms.allow does not allow: announced here instead.)`);
+    const why = ctx.roomRefusedWhy === 'untrusted' ? 'an untrusted sender never makes me join a room' : 'rooms.allow does not allow it';
+    lines.push(line`(The report names room ${clip(ctx.roomRefused, ADDRESS_CHARS)}, not joined: ${why}. Announced here instead.)`);
   }
   lines.push(line`Id ${clip(i.id, ADDRESS_CHARS)}${i.site ? line` at ${clip(i.site, ADDRESS_CHARS)}` : ''} — !show #${stored.number}`);
   return lines.join('\n');

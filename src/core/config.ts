@@ -64,8 +64,16 @@ export const configSchema = z.strictObject({
     }),
   nick: z.string().min(1).max(64).default('incident-bot'),
   rooms: z.strictObject({
+    /** The operators room: announcements go here, and its owners/admins may run admin commands in it. */
     default: roomJid,
+    /** More operators rooms: joined at start, and their owners/admins have rights there (and only there). */
+    operators: z.array(roomJid).default([]),
+    /** Rooms a trusted report may name to be announced in. Such a room gives nobody any right over the bot. */
     allow: z.array(roomPattern).default([]),
+    /** At most this many report-named rooms joined at once; the least recently used is left first. */
+    maxJoined: z.number().int().min(1, 'must be at least 1').default(20),
+    /** A report-named room with no incident announced in it for this long is left. */
+    idleLeaveHours: z.number().positive().default(24),
   }),
   admins: z.array(jid('bare JID')).default([]),
   peers: z.array(peerSchema).default([]),

@@ -115,10 +115,17 @@ function jidProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** The bare JID of a JID, lower-cased where XMPP compares case-insensitively (local and domain parts). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * The bare JID as the server compares it: case-folded, and for non-ASCII the compatibility forms folded too
+ * (RFC 7622's width mapping and normalisation), so a room written in NFD or with fullwidth letters is the room the
+ * server answers from. NFKC is close enough to the PRECIS profiles for comparing; ASCII skips it (the hot path).
+ */
 export function bareJid(jid: string): string {
   const slash = jid.indexOf('/');
-  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
+  const bare = slash === -1 ? jid : jid.slice(0, slash);
+  return NON_ASCII.test(bare) ? bare.normalize('NFKC').toLowerCase().normalize('NFC') : bare.toLowerCase();
 }
 
 export function domainOf(jid: string): string {

@@ -15,7 +15,8 @@ export interface Sender {
   isAdmin: boolean;
 }
 
-export type Where = { kind: 'room'; room: string } | { kind: 'dm'; from: string };
+/** Where a command was typed. `operators`: the room is a configured operators room (the only rooms giving rights). */
+export type Where = { kind: 'room'; room: string; operators?: boolean } | { kind: 'dm'; from: string };
 
 /** The services commands act through; implemented by the bot (src/triage/services.ts). */
 export interface TriageServices {

@@ -2,6 +2,7 @@
  * From a chat line to a command run: parsing the name, checking place and permission, answering bad arguments
  * with the usage line. Nothing a user types can crash the bot: every failure becomes a short reply.
  */
+import { noRightsHere } from '../core/rights.js';
 import { UsageError, usageOf, type CommandSpec } from './command.js';
 import type { CommandContext, Sender, TriageServices, Where } from './context.js';
 
@@ -51,12 +52,17 @@ export async function dispatch(line: ChatLine, services: TriageServices, onError
     return 'refused';
   }
   if (spec.access === 'admin' && !line.sender.isAdmin) {
+    const operatorsRoom = line.where.kind !== 'room' || line.where.operators !== false;
     if (inRoom && line.sender.jid === undefined) {
       line.reply(
         `I cannot see your real JID in this room, so I cannot check that you are an admin: ${
           line.sender.nick ?? 'you'
-        }, make the room non-anonymous (or make me a moderator) and try again.`,
+        }, make the room non-anonymous (or make me a moderator) and try again.${
+          operatorsRoom ? '' : ' (Here only configured admins may act: this room is not an operators room.)'
+        }`,
       );
+    } else if (!operatorsRoom && line.where.kind === 'room') {
+      line.reply(noRightsHere(services.config, line.where.room));
     } else {
       line.reply(`!${spec.name} is for admins only.`);
     }

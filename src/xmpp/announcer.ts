@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import { monotonicNow } from '../core/clock.js';
 import { foldGroups, type PendingAnnouncement } from '../core/storm.js';
+import { bareJid } from '../protocol/validate.js';
 import type { Rooms } from './rooms.js';
 
 export interface AnnouncerOptions {
@@ -24,6 +25,8 @@ export interface AnnouncerOptions {
   /** A room with no new announcement for this long is quiet again: the budget is restored. */
   quietMs?: number;
 }
+
+const MAX_WAITING_REPLIES = 100;
 
 export const ANNOUNCER_DEFAULTS: Required<AnnouncerOptions> = { intervalMs: 100, stormLines: 20, stormIntervalMs: 2000, quietMs: 5000 };
 
@@ -52,10 +55,22 @@ export class Announcer {
     opts: AnnouncerOptions = {},
   ) {
     this.options = { ...ANNOUNCER_DEFAULTS, ...opts };
+    // What waited while we were out of the room (disconnected, rejoining, refused) goes out once we are back in.
+    rooms.onJoined((room) => {
+      const state = this.states.get(room);
+      if (state && (state.replies.length > 0 || state.pending.length > 0)) this.schedule(room, state);
+    });
+  }
+
+  /** Lines waiting for a room (e.g. while the bot is out of it). */
+  waiting(room: string): number {
+    const state = this.states.get(bareJid(room));
+    return state ? state.replies.length + state.pending.length : 0;
   }
 
   /** Queues an incident announcement. */
   announce(room: string, item: PendingAnnouncement): void {
+    room = bareJid(room);
     const state = this.stateOf(room);
     const now = monotonicNow();
     if (now - state.lastAnnounced >= this.options.quietMs) state.linesInStorm = 0;
@@ -66,7 +81,10 @@ export class Announcer {
 
   /** A plain line (command replies): sent in order with the same minimum gap, never folded. */
   say(room: string, text: string): void {
+    room = bareJid(room);
     const state = this.stateOf(room);
+    // Bounded while we are out of the room: the oldest command answers are the least useful ones.
+    if (state.replies.length >= MAX_WAITING_REPLIES) state.replies.shift();
     state.replies.push(text);
     this.schedule(room, state);
   }
@@ -103,6 +121,9 @@ export class Announcer {
   }
 
   private flush(room: string, state: RoomState): void {
+    // Out of the room (disconnected, or not yet back in): keep everything; onJoined schedules it again. Announcements
+    // keep folding meanwhile, so the backlog is a few summary lines whatever its size.
+    if (!this.rooms.isJoined(room)) return;
     // Once the storm's budget is spent, a waiting reply goes first: admins are not kept behind summaries.
     const replyFirst = state.replies.length > 0 && (this.budgetSpent(state) || state.pending.length === 0);
     let text: string | undefined;

@@ -6,6 +6,7 @@
 import xml, { type Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
+import { isAdminInRoom, isConfiguredAdmin, isOperatorsRoom } from '../core/rights.js';
 import { bareJid } from '../protocol/validate.js';
 import { LEGACY_NS } from '../protocol/legacy.js';
 import type { Sender, TriageServices } from '../triage/context.js';
@@ -42,11 +43,15 @@ async function onRoomLine(deps: ChatDeps, stanza: Element, body: string): Promis
   const nick = from.slice(from.indexOf('/') + 1);
   const occupant = rooms.occupant(room, nick);
   const jid = occupant?.jid ? bareJid(occupant.jid) : undefined;
-  const isAdmin =
-    jid !== undefined && (isConfiguredAdmin(deps.config, jid) || occupant?.affiliation === 'owner' || occupant?.affiliation === 'admin');
+  const isAdmin = isAdminInRoom(deps.config, room, jid, occupant?.affiliation);
   const sender: Sender = { nick, isAdmin, ...(jid ? { jid } : {}) };
   await dispatch(
-    { text: body, where: { kind: 'room', room }, sender, reply: (text) => announcer.say(room, text) },
+    {
+      text: body,
+      where: { kind: 'room', room, operators: isOperatorsRoom(deps.config, room) },
+      sender,
+      reply: (text) => announcer.say(room, text),
+    },
     deps.services,
     (err) => deps.log.error({ err: (err as Error).message, room, nick }, 'command failed'),
   );
@@ -76,7 +81,8 @@ async function onDirect(deps: ChatDeps, stanza: Element, body: string): Promise<
       return;
     }
   }
-  const isAdmin = isConfiguredAdmin(deps.config, jid) || deps.rooms.hasAdminAffiliation(jid);
+  // Direct messages (and private messages through a room): configured admins only, whatever their affiliations.
+  const isAdmin = isConfiguredAdmin(deps.config, jid);
   const sender: Sender = { isAdmin, jid };
   await dispatch({ text: body, where: { kind: 'dm', from }, sender, reply }, deps.services, (err) =>
     deps.log.error({ err: (err as Error).message, from }, 'command failed'),
@@ -91,8 +97,4 @@ function roomPmWithoutJid(config: Config, room: string): string {
     `(semi-anonymous), so I cannot check that you are an admin. Send me a direct message from your own account ` +
     `(to ${bot}), or make the room non-anonymous (or make me a moderator there), and try again.`
   );
-}
-
-function isConfiguredAdmin(config: Config, jid: string): boolean {
-  return config.admins.some((a) => bareJid(a) === jid);
 }

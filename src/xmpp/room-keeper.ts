@@ -1,5 +1,5 @@
 /**
- * Keeps the bot in its default room, where everything is announced. Being out of it is a hard, visible failure,
+ * Keeps the bot in its default room, where everything is announced (and in each configured operators room). Being out of it is a hard, visible failure,
  * never a quiet one: every failed attempt is logged at error level, retried with exponential backoff for as long
  * as it lasts, told to the configured admins by direct message (once per reason, and again once it is fixed), and
  * readable by a health check (`status()`, or `rooms.isJoined()` / `rooms.lastJoinError()`).
@@ -37,10 +37,14 @@ interface KeeperDeps {
   rooms: Rooms;
   config: Config;
   log: Logger;
+  /** The room kept (default: `rooms.default`); the other operators rooms get a keeper each. */
+  room?: string;
 }
 
 export class DefaultRoomKeeper {
   private readonly room: string;
+  /** "default room" or "operators room", in logs and messages. */
+  private readonly what: string;
   private readonly timing: RoomKeeperTiming;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -53,11 +57,12 @@ export class DefaultRoomKeeper {
     private readonly deps: KeeperDeps,
     timing: Partial<RoomKeeperTiming> = {},
   ) {
-    this.room = bareJid(deps.config.rooms.default);
+    this.room = bareJid(deps.room ?? deps.config.rooms.default);
+    this.what = this.room === bareJid(deps.config.rooms.default) ? 'default room' : 'operators room';
     this.timing = { ...ROOM_KEEPER_DEFAULTS, ...timing };
     deps.rooms.onLeft((room) => {
       if (room !== this.room || this.stopped) return;
-      deps.log.error({ room }, 'out of the default room: rejoining');
+      deps.log.error({ room }, `out of the ${this.what}: rejoining`);
       this.schedule(0);
     });
     // The rooms rejoin by themselves after a reconnect; this watches the default room's outcome.
@@ -105,8 +110,8 @@ export class DefaultRoomKeeper {
 
   private succeeded(): void {
     if (this.failures > 0) {
-      this.deps.log.info({ room: this.room, after: this.failures }, 'in the default room again');
-      if (this.toldAdmins !== undefined) this.tellAdmins(`I am in my default room ${this.room} now.`);
+      this.deps.log.info({ room: this.room, after: this.failures }, `in the ${this.what} again`);
+      if (this.toldAdmins !== undefined) this.tellAdmins(`I am in my ${this.what} ${this.room} now.`);
     }
     this.failures = 0;
     this.toldAdmins = undefined;
@@ -117,7 +122,7 @@ export class DefaultRoomKeeper {
     this.failures += 1;
     const retryInMs = Math.min(this.timing.retryMinMs * 2 ** (this.failures - 1), this.timing.retryMaxMs);
     const reason = err.message;
-    this.deps.log.error({ room: this.room, attempt: this.failures, err: reason, retryInMs }, 'cannot join the default room');
+    this.deps.log.error({ room: this.room, attempt: this.failures, err: reason, retryInMs }, `cannot join the ${this.what}`);
     const condition = err instanceof RoomJoinError ? (err.condition ?? 'timeout') : 'not sent';
     if (this.toldAdmins !== condition) {
       this.toldAdmins = condition;
@@ -136,9 +141,10 @@ export class DefaultRoomKeeper {
       'not-authorized': 'The room is password-protected, which the bot does not support: remove the password, or make the bot a member.',
       'service-unavailable': 'The room is full, or the MUC service refuses new occupants.',
       'not-allowed': 'The MUC service does not let the bot create the room: create it yourself.',
+      conflict: `Someone in the room uses my nick ${this.deps.config.nick}. I do not announce under another nick, since they would go on speaking as me: ask them to change nick, or register the nick for ${bot} (then only I may use it).`,
     };
     return [
-      `I cannot join my default room ${this.room}: ${reason}.`,
+      `I cannot join my ${this.what} ${this.room}: ${reason}.`,
       'Reports are still received and stored, but none is announced until I am in.',
       hint[condition] ?? '',
       "I keep trying, and I will tell you when I'm in.",

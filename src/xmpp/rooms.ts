@@ -57,6 +57,7 @@ export class Rooms {
   /** Counts streams: a join sent on an earlier stream died with it. */
   private stream = 0;
   private readonly leftListeners: Array<(room: string) => void> = [];
+  private readonly joinedListeners: Array<(room: string) => void> = [];
 
   constructor(
     private readonly xmpp: Client,
@@ -142,6 +143,21 @@ export class Rooms {
     return false;
   }
 
+  /** Called with the room's JID each time we are in it (first join, rejoin after a reconnect). */
+  onJoined(listener: (room: string) => void): void {
+    this.joinedListeners.push(listener);
+  }
+
+  /** Leaves one room and forgets it (it is not rejoined after a reconnect). */
+  async leave(room: string): Promise<void> {
+    const key = bareJid(room);
+    const state = this.rooms.get(key);
+    if (!state) return;
+    this.rooms.delete(key);
+    this.settle(state, new RoomJoinError(`left ${key}`));
+    if (state.joined) await this.xmpp.send(xml('presence', { to: `${key}/${state.nick}`, type: 'unavailable' })).catch(() => undefined);
+  }
+
   /** Leaves every room (clean shutdown). */
   async leaveAll(): Promise<void> {
     for (const [room, state] of this.rooms) {
@@ -156,17 +172,6 @@ export class Rooms {
 
   occupant(room: string, nick: string): Occupant | undefined {
     return this.rooms.get(bareJid(room))?.occupants.get(nick);
-  }
-
-  /** Whether a real JID is an owner or admin of any room we are in (MUC affiliations, seen in presence). */
-  hasAdminAffiliation(jid: string): boolean {
-    const wanted = bareJid(jid);
-    for (const state of this.rooms.values()) {
-      for (const o of state.occupants.values()) {
-        if (o.jid && bareJid(o.jid) === wanted && (o.affiliation === 'owner' || o.affiliation === 'admin')) return true;
-      }
-    }
-    return false;
   }
 
   /** Our own nick in a room (it may differ from the configured one after a nick conflict). */
@@ -243,12 +248,8 @@ export class Rooms {
       if (nick !== state.nick) return;
       const error = stanza.getChild('error');
       const condition = error?.getChildElements().find((c) => c.getNS() === STANZAS_NS && c.name !== 'text')?.name ?? 'unknown';
-      if (condition === 'conflict' && state.nick.length < 60) {
-        // Someone holds our nick: take a variant rather than stay out of the room.
-        state.nick = `${state.nick}_`;
-        this.sendJoinPresence(room, state).catch((err: Error) => this.settle(state, err));
-        return;
-      }
+      // `conflict`: someone holds our nick. We do not take a variant: the holder would go on speaking as the bot
+      // (`incident-bot: #999 NEW…`) next to us as `incident-bot_`. The join fails; the caller says so to the admins.
       const text = error?.getChildText('text', STANZAS_NS);
       this.settle(state, new RoomJoinError(`cannot join ${room}: ${condition}${text ? ` (${text})` : ''}`, condition));
       return;
@@ -276,13 +277,19 @@ export class Rooms {
       const promoted = state.joined && state.role !== undefined && state.role !== 'moderator' && role === 'moderator';
       state.role = role;
       if (promoted) this.resync(room, state, 'we are a moderator now');
+      const wasJoined = state.joined;
       state.joined = true;
+      // Listeners hear of it once the room can take messages (a room we created is locked until unlocked).
+      const joined = () => {
+        if (!wasJoined) for (const listener of this.joinedListeners) listener(room);
+      };
       if (created) {
         this.unlock(room)
-          .then(() => this.settle(state))
+          .then(() => (this.settle(state), joined()))
           .catch((err: Error) => this.settle(state, err));
       } else {
         this.settle(state);
+        joined();
       }
     }
   }

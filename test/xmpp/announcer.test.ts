@@ -14,12 +14,21 @@ const { intervalMs, stormLines, stormIntervalMs, quietMs } = ANNOUNCER_DEFAULTS;
 let sent: Array<{ at: number; text: string }>;
 let announcer: Announcer;
 let t0: number;
+/** The fake room's membership, and who listens for the bot getting (back) in. */
+let inRoom: boolean;
+let joinedListeners: Array<(room: string) => void>;
 
 beforeEach(() => {
   vi.useFakeTimers();
   t0 = Date.now();
   sent = [];
-  const rooms = { send: async (_room: string, text: string) => void sent.push({ at: Date.now() - t0, text }) } as unknown as Rooms;
+  inRoom = true;
+  joinedListeners = [];
+  const rooms = {
+    send: async (_room: string, text: string) => void sent.push({ at: Date.now() - t0, text }),
+    isJoined: () => inRoom,
+    onJoined: (listener: (room: string) => void) => joinedListeners.push(listener),
+  } as unknown as Rooms;
   announcer = new Announcer(rooms, silentLogger());
 });
 
@@ -118,5 +127,25 @@ describe('Announcer', () => {
       '4 new incidents from b.example: #2, #4, #6, #8 — !list to see them',
       '4 new incidents from a.example: #3, #5, #7, #9 — !list to see them',
     ]);
+  });
+});
+
+describe('out of the room (disconnected, rejoining)', () => {
+  it('keeps announcements and replies, folded, and sends them once the bot is back in', async () => {
+    inRoom = false;
+    for (let n = 1; n <= 50; n++) announce(n);
+    announcer.say(ROOM, 'an answer to a command');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sent).toEqual([]);
+    expect(announcer.waiting(ROOM)).toBe(51);
+
+    inRoom = true;
+    for (const listener of joinedListeners) listener(ROOM);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sent.some((s) => s.text === 'an answer to a command')).toBe(true);
+    expect([...firstSeen().keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    // Folded: far fewer lines than announcements.
+    expect(sent.length).toBeLessThan(10);
+    expect(announcer.waiting(ROOM)).toBe(0);
   });
 });
