@@ -22,8 +22,13 @@ export interface RoomObserver {
   say(body: string): Promise<void>;
 }
 
+export interface ObserveOptions {
+  /** When the room is new: make it non-anonymous (everyone, the bot included, sees real JIDs). Default false. */
+  nonAnonymous?: boolean;
+}
+
 /** Joins `room` as `nick` (creating and unlocking it when new) and starts recording. */
-export async function observeRoom(client: Client, room: string, nick: string): Promise<RoomObserver> {
+export async function observeRoom(client: Client, room: string, nick: string, opts: ObserveOptions = {}): Promise<RoomObserver> {
   const messages: RoomObserver['messages'] = [];
   const occupants = new Map<string, string | undefined>();
   const waiters: Array<() => void> = [];
@@ -48,7 +53,20 @@ export async function observeRoom(client: Client, room: string, nick: string): P
   const codes = (presence.getChild('x', MUC_USER)?.getChildren('status') ?? []).map((s) => String(s.attrs.code));
   if (codes.includes('201')) {
     await client.iqCaller.request(
-      xml('iq', { type: 'set', to: room }, xml('query', { xmlns: `${MUC}#owner` }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' }))),
+      xml(
+        'iq',
+        { type: 'set', to: room },
+        xml(
+          'query',
+          { xmlns: `${MUC}#owner` },
+          xml(
+            'x',
+            { xmlns: 'jabber:x:data', type: 'submit' },
+            xml('field', { var: 'FORM_TYPE' }, xml('value', {}, `${MUC}#roomconfig`)),
+            ...(opts.nonAnonymous ? [xml('field', { var: 'muc#roomconfig_whois' }, xml('value', {}, 'anyone'))] : []),
+          ),
+        ),
+      ),
     );
   }
   const until = (check: () => boolean, timeoutMs: number, what: string) =>
@@ -96,6 +114,9 @@ export interface BotConfigInput {
   storagePath: string;
   defaultRoom: string;
   allow?: string[];
+  /** More operators rooms (`rooms.operators`). */
+  operators?: string[];
+  maxJoined?: number;
   admins?: string[];
   peers?: Array<{ jid: string; trust?: 'trusted' | 'untrusted'; format?: 'iodef' | 'legacy' }>;
   untrusted?: 'flag' | 'reject';
@@ -107,7 +128,12 @@ export function botConfigJson(input: BotConfigInput): Record<string, unknown> {
   return {
     xmpp: { service: input.service, domain: input.domain, username: input.username, password: input.password, resource: 'bot' },
     nick: input.nick ?? 'incident-bot',
-    rooms: { default: input.defaultRoom, allow: input.allow ?? [] },
+    rooms: {
+      default: input.defaultRoom,
+      allow: input.allow ?? [],
+      ...(input.operators ? { operators: input.operators } : {}),
+      ...(input.maxJoined ? { maxJoined: input.maxJoined } : {}),
+    },
     admins: input.admins ?? [],
     peers: input.peers ?? [],
     untrusted: input.untrusted ?? 'flag',

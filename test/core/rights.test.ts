@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { isAdminInRoom, isConfiguredAdmin, isOperatorsRoom, operatorsRooms } from '../../src/core/rights.js';
+import { bareJid } from '../../src/protocol/validate.js';
+
+const config = {
+  admins: ['Alice@Example.org'],
+  rooms: { default: 'ops@conference.example.org', operators: ['night@conference.example.org'], allow: ['*@conference.example.org'], maxJoined: 20, idleLeaveHours: 24 },
+};
+
+describe('rights', () => {
+  it('configured admins everywhere, by bare JID, case-insensitively', () => {
+    expect(isConfiguredAdmin(config, 'alice@example.org/phone')).toBe(true);
+    expect(isAdminInRoom(config, 'random@conference.example.org', 'alice@example.org', 'none')).toBe(true);
+    expect(isConfiguredAdmin(config, 'alice@example.org.evil')).toBe(false);
+    expect(isConfiguredAdmin(config, undefined)).toBe(false);
+  });
+
+  it('room owners/admins only in configured operators rooms, and only with a real JID', () => {
+    for (const aff of ['owner', 'admin']) {
+      expect(isAdminInRoom(config, 'ops@conference.example.org', 'carol@example.org', aff)).toBe(true);
+      expect(isAdminInRoom(config, 'NIGHT@conference.example.org', 'carol@example.org', aff)).toBe(true);
+      expect(isAdminInRoom(config, 'squat@conference.example.org', 'mallory@rogue.example', aff)).toBe(false);
+      expect(isAdminInRoom(config, 'ops@conference.example.org', undefined, aff)).toBe(false);
+    }
+    expect(isAdminInRoom(config, 'ops@conference.example.org', 'bob@example.org', 'member')).toBe(false);
+    expect(isOperatorsRoom(config, 'squat@conference.example.org')).toBe(false);
+    expect(operatorsRooms(config)).toEqual(['ops@conference.example.org', 'night@conference.example.org']);
+  });
+});
+
+describe('JID preparation for comparing', () => {
+  it('folds case, NFD and fullwidth forms the way the server prepares them', () => {
+    expect(bareJid('Cafe\u0301@Conference.Example.org/nick')).toBe('caf\u00e9@conference.example.org');
+    expect(bareJid('ＯＰＳ@conference.example.org')).toBe('ops@conference.example.org');
+    expect(bareJid('ops@conference.example.org')).toBe('ops@conference.example.org');
+  });
+});
+
+describe('the config keys', () => {
+  it('name the key when wrong', async () => {
+    const { parseConfig } = await import('../../src/core/config.js');
+    const base = { xmpp: { service: 'xmpp://127.0.0.1:5222', domain: 'example.org', username: 'bot', password: 'x' }, storage: { path: 'x.json' } };
+    expect(() => parseConfig({ ...base, rooms: { default: 'ops@conference.example.org', maxJoined: 0 } })).toThrow(/rooms\.maxJoined: must be at least 1/);
+    expect(() => parseConfig({ ...base, rooms: { default: 'ops@conference.example.org', operators: ['not a room'] } })).toThrow(/rooms\.operators\.0: must be a room JID/);
+  });
+});
