@@ -87,6 +87,11 @@ export function describeIncident(stored: StoredIncident, numberOf: (id: string) 
   }
   lines.push(line`Known by: ${stored.knownBy.length ? foldList(stored.knownBy, { max: ITEMS_SHOWN, each: ADDRESS_CHARS }) : 'nobody else'}`);
   if (stored.versions.length > 1) lines.push(line`Versions received: ${stored.versions.length}`);
+  if (stored.intakeNotes?.length) {
+    // Liberal intake: what was odd in the document is shown, not silently lost or refused.
+    lines.push(line`Intake notes (odd but accepted, ${stored.intakeNotes.length}):`);
+    for (const note of stored.intakeNotes.slice(0, 20)) lines.push(line`  ${clip(note, 300)}`);
+  }
   lines.push('Timeline:');
   const hidden = Math.max(0, stored.timeline.length - TIMELINE_SHOWN);
   if (hidden > 0) lines.push(line`  (${hidden} earlier entries not shown)`);

@@ -62,6 +62,11 @@ export interface StoredIncident {
   knownBy: string[];
   requests: AssistanceRequest[];
   responses: AssistanceResponse[];
+  /**
+   * What was odd in the latest version received but did not stop it being understood (liberal intake, e.g.
+   * "Incident/IncidentID: IncidentID without name: site taken from the sender"). Peer text: flattened when shown.
+   */
+  intakeNotes?: string[];
 }
 
 /**

@@ -24,6 +24,8 @@ export interface Arrival {
   kind: IodefKind | 'legacy';
   trusted: boolean;
   at?: string;
+  /** What was odd but accepted in the document (liberal intake), if anything. */
+  notes?: string[];
 }
 
 export type ReportChange =
@@ -60,6 +62,9 @@ export function receiveReport(store: IncidentStore, incoming: Arrival): ReportOu
   }
   rememberPeer(known, arrival.from);
   keepVersion(known, arrival, at);
+  // The notes describe the latest version received.
+  if (arrival.notes?.length) known.intakeNotes = arrival.notes.map(own);
+  else delete known.intakeNotes;
   known.incident = merged;
   known.updatedAt = at;
   if (arrival.incident.status === 'resolved') known.state = 'resolved';
@@ -169,6 +174,7 @@ function addIncident(store: IncidentStore, arrival: Arrival, at: string): Stored
     knownBy: [arrival.from],
     requests: [],
     responses: [],
+    ...(arrival.notes?.length ? { intakeNotes: arrival.notes.map(own) } : {}),
   });
 }
 

@@ -49,7 +49,20 @@ const LEGACY_NS = 'urn:xmpp:incident:0';
 export interface IodefEnvelope {
   kind: IodefKind;
   incident: Incident;
+  /**
+   * What was odd but accepted (liberal intake): short lines such as "Incident/Assessment/Impact: type='ext-value'
+   * without ext-type", kept with the incident and shown by `!show`. Absent for a clean document.
+   */
+  notes?: string[];
 }
+
+export interface DecodeOptions {
+  /** The sender's domain: the issuing site of an IncidentID without `name` (Metronome's inquiries). */
+  senderDomain?: string;
+}
+
+/** At most this many intake notes per document: a document odd everywhere is summed up, not copied. */
+const MAX_INTAKE_NOTES = 20;
 
 const IODEF_KINDS: readonly IodefKind[] = ['report', 'inquiry', 'request', 'response'];
 
@@ -147,12 +160,17 @@ const EPOCH = '1970-01-01T00:00:00Z';
  * Decodes a wrapper (`<report/>`, `<inquiry/>`, `<request/>`, `<response/>` in INCIDENT_NS) or a bare v0.4
  * `<Incident>` (IODEF_NS, counted as a report). Never throws.
  */
-export function decodeIodef(el: Element): Decoded<IodefEnvelope> {
+export function decodeIodef(el: Element, opts: DecodeOptions = {}): Decoded<IodefEnvelope> {
+  // Decoding is synchronous: one document at a time uses these.
+  intake = { notes: [], dropped: 0, senderDomain: opts.senderDomain };
   try {
     // Bound the tree first: the walk below recurses (nested EventData) and copies text.
     const shape = checkShape(el, DEFAULT_LIMITS);
     if (shape) return fail(shape.path, shape.message);
-    return ok(decodeEnvelope(el));
+    const envelope = decodeEnvelope(el);
+    if (intake.dropped > 0) intake.notes.push(`… and ${intake.dropped} more oddities`);
+    if (intake.notes.length > 0) envelope.notes = intake.notes;
+    return ok(envelope);
   } catch (err) {
     if (err instanceof DecodeFailure) return fail(err.path, err.reason);
     // Not expected; still a hostile peer must never be able to crash the caller.
@@ -208,6 +226,23 @@ class At {
 
 function bad(path: string, message: string): never {
   throw new DecodeFailure(path, message);
+}
+
+/** The document being decoded: its intake notes, and the sender's domain. */
+let intake: { notes: string[]; dropped: number; senderDomain: string | undefined } = { notes: [], dropped: 0, senderDomain: undefined };
+
+/**
+ * Something odd that a real peer sends and that does not stop us understanding the report: accepted, and noted.
+ * The path drops the wrapper (`report/`), which says nothing.
+ */
+function odd(at: At, message: string): void {
+  if (intake.notes.length >= MAX_INTAKE_NOTES) {
+    intake.dropped += 1;
+    return;
+  }
+  const path = at.path;
+  const slash = path.indexOf('/');
+  intake.notes.push(`${slash === -1 ? path : path.slice(slash + 1)}: ${message}`);
 }
 
 function safeName(el: unknown): string {
@@ -341,7 +376,8 @@ function reportStatus(report: At): IncidentStatus {
   const status = attr(report, 'status');
   if (status === undefined) return 'new';
   if (!(INCIDENT_STATUSES as readonly string[]).includes(status)) {
-    bad(report.path, `status '${clip(status)}' is not one of ${INCIDENT_STATUSES.join(', ')}`);
+    odd(report, `status '${clip(status)}' is not one of ${INCIDENT_STATUSES.join(', ')}: read as 'updated'`);
+    return 'updated';
   }
   return status as IncidentStatus;
 }
@@ -389,7 +425,13 @@ function incidentId(incident: At): { id: string; site: string } {
   if (ids.length > 1) bad(incident.path, `exactly one IncidentID allowed, found ${ids.length}`);
   const at = ids[0]!;
   const site = attr(at, 'name')?.trim();
-  if (!site) bad(at.path, 'IncidentID needs a name (issuing site)');
+  if (!site) {
+    // Metronome's inquiries: the issuing site can only be the sender's (RFC 5070 requires the name).
+    const sender = intake.senderDomain;
+    if (!sender) bad(at.path, 'IncidentID needs a name (issuing site)');
+    odd(at, 'IncidentID without name: site taken from the sender');
+    return { id: idText(at), site: sender };
+  }
   return { id: idText(at), site: boundedLabel(at, site, 'IncidentID name') };
 }
 
@@ -429,23 +471,37 @@ function resolveEnum(at: At, name: string): EnumValue | { error: string } | unde
   return { value, extension: false }; // an 'ext-…' value without a matching attribute: judged as a plain value
 }
 
+/** An extension value without its name (`type='ext-value'` and no `ext-type`, which RFC 5070 allows) is noted, and
+ * read as if the attribute were absent. */
 function enumAttr(at: At, name: string): EnumValue | undefined {
   const resolved = resolveEnum(at, name);
-  if (resolved && 'error' in resolved) bad(at.path, resolved.error);
+  if (resolved && 'error' in resolved) {
+    odd(at, `${name}='ext-value' without ext-${name}`);
+    return undefined;
+  }
   return resolved;
 }
 
-/** An enumerated attribute whose plain values are a closed list (extensions stay free). */
+/**
+ * An enumerated attribute whose plain values are a closed list (extensions stay free). A value outside it is
+ * kept as an extension and noted: an odd spelling loses nothing.
+ */
 function closedEnum(at: At, name: string, allowed: readonly string[]): string | undefined {
   const resolved = enumAttr(at, name);
   if (resolved && !resolved.extension && !allowed.includes(resolved.value)) {
-    bad(at.path, `${name} '${clip(resolved.value)}' is not one of ${allowed.join(', ')} (or ext-value)`);
+    odd(at, `${name} '${clip(resolved.value)}' is not one of ${allowed.join(', ')}: kept as an extension`);
   }
   return resolved?.value;
 }
 
 function purpose(incident: At, kind: IodefKind): string {
-  return closedEnum(incident, 'purpose', INCIDENT_PURPOSES) ?? DEFAULT_PURPOSE[kind];
+  const resolved = enumAttr(incident, 'purpose');
+  if (resolved === undefined) return DEFAULT_PURPOSE[kind];
+  if (!resolved.extension && !(INCIDENT_PURPOSES as readonly string[]).includes(resolved.value)) {
+    odd(incident, `purpose '${clip(resolved.value)}' is not one of ${INCIDENT_PURPOSES.join(', ')}: read as '${DEFAULT_PURPOSE[kind]}'`);
+    return DEFAULT_PURPOSE[kind];
+  }
+  return resolved.value;
 }
 
 const TIME_ELEMENTS = [
@@ -459,15 +515,21 @@ function times(incident: At): IncidentTimes {
   const result: IncidentTimes = {};
   for (const [name, field] of TIME_ELEMENTS) {
     const at = kid(incident, name);
-    if (at) result[field] = dateTime(at);
+    if (!at) continue;
+    const value = dateTime(at);
+    if (value !== undefined) result[field] = value;
   }
   return result;
 }
 
-function dateTime(at: At): string {
+/** A time that is not XEP-0082 is kept as text in the intake notes, and not used (nor ordered by, nor sent on). */
+function dateTime(at: At): string | undefined {
   const value = textOf(at.el);
   const problem = checkDateTime(value);
-  if (problem) bad(at.path, problem);
+  if (problem) {
+    odd(at, `${problem}: kept here as text, not used`);
+    return undefined;
+  }
   return value;
 }
 
@@ -477,7 +539,10 @@ const LANGUAGE_TAG = /^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$/;
 function language(at: At, name: string): string | undefined {
   const lang = attr(at, name)?.trim();
   if (!lang) return undefined;
-  if (!LANGUAGE_TAG.test(lang)) bad(at.path, `${name} '${clip(lang)}' is not a language tag`);
+  if (!LANGUAGE_TAG.test(lang)) {
+    odd(at, `${name} '${clip(lang)}' is not a language tag: ignored`);
+    return undefined;
+  }
   return lang;
 }
 
@@ -507,19 +572,31 @@ function localizedTexts(elements: readonly At[]): LocalizedText[] {
   return texts;
 }
 
-function jidText(at: At): string {
+/** A JID that is not one is noted and left out (undefined). */
+function jidText(at: At): string | undefined {
   const value = textOf(at.el);
   const problem = checkJid(value);
-  if (problem) bad(at.path, problem);
+  if (problem) {
+    odd(at, `${problem}; left out`);
+    return undefined;
+  }
   return value;
 }
 
-/** The XEP's `<jid/>` under Contact/AdditionalData: urn:xmpp:jid:0 since v0.6, urn:xmpp:incident:2 in v0.4. */
-const CONTACT_JID_NAMESPACES = [JID_NS, INCIDENT_NS];
+/**
+ * The XEP's `<jid/>` under Contact/AdditionalData: urn:xmpp:jid:0 since v0.6, urn:xmpp:incident:2 in v0.4, and —
+ * as Metronome sends it — no namespace of its own (so the IODEF one), or none at all.
+ */
+const CONTACT_JID_NAMESPACES = [JID_NS, INCIDENT_NS, IODEF_NS, ''];
 
 /** Every jid of a Contact, each checked. */
 function contactJids(contact: At): string[] {
-  return grandKids(contact, 'AdditionalData', 'jid', CONTACT_JID_NAMESPACES).map(jidText);
+  const jids: string[] = [];
+  for (const at of grandKids(contact, 'AdditionalData', 'jid', CONTACT_JID_NAMESPACES)) {
+    const jid = jidText(at);
+    if (jid !== undefined) jids.push(jid);
+  }
+  return jids;
 }
 
 function decodeContacts(incident: At, into: Incident): void {
@@ -561,10 +638,8 @@ function decodeAssessment(incident: At, into: Incident): void {
   if (!impact) return;
   const severity = attr(impact, 'severity');
   if (severity !== undefined) {
-    if (!(IODEF_SEVERITIES as readonly string[]).includes(severity)) {
-      bad(impact.path, `severity '${clip(severity)}' is not one of ${IODEF_SEVERITIES.join(', ')}`);
-    }
-    into.severity = fromIodefSeverity(severity as IodefSeverity);
+    if ((IODEF_SEVERITIES as readonly string[]).includes(severity)) into.severity = fromIodefSeverity(severity as IodefSeverity);
+    else odd(impact, `severity '${clip(severity)}' is not one of ${IODEF_SEVERITIES.join(', ')}: severity unknown`);
   }
   const details = impactDetails(impact);
   if (details) into.impact = details;
@@ -576,10 +651,8 @@ function impactDetails(impact: At): Impact | undefined {
   if (type !== undefined) result.type = type;
   const completion = attr(impact, 'completion');
   if (completion !== undefined) {
-    if (!(COMPLETIONS as readonly string[]).includes(completion)) {
-      bad(impact.path, `completion '${clip(completion)}' is not one of ${COMPLETIONS.join(', ')}`);
-    }
-    result.completion = completion as Impact['completion'];
+    if ((COMPLETIONS as readonly string[]).includes(completion)) result.completion = completion as Impact['completion'];
+    else odd(impact, `completion '${clip(completion)}' is not one of ${COMPLETIONS.join(', ')}: ignored`);
   }
   const lang = language(impact, 'lang');
   if (lang !== undefined) result.lang = lang;
@@ -603,7 +676,10 @@ function decodeEventData(ev: At, into: Incident): void {
 
 function decodeSystem(system: At, into: Incident): void {
   const category = closedEnum(system, 'category', SYSTEM_CATEGORIES);
-  if (category === undefined) bad(system.path, `System needs a category (${SYSTEM_CATEGORIES.join(', ')})`);
+  if (category === undefined) {
+    odd(system, `System without a category (${SYSTEM_CATEGORIES.join(', ')}): neither source nor target, left out`);
+    return;
+  }
   // The model has no place for intermediate, sensor, infrastructure or extension systems: dropped.
   if (category !== 'source' && category !== 'target') return;
   const nodes = systemNodes(system);
@@ -617,8 +693,8 @@ function decodeSystem(system: At, into: Incident): void {
  */
 function systemNodes(system: At): NetworkNode[] {
   const nodes = kids(system, 'Node').map(decodeNode);
-  const roles = kids(system, 'NodeRole').map(nodeRole);
-  const counters = kids(system, 'Counter').map(counter);
+  const roles = defined(kids(system, 'NodeRole').map(nodeRole));
+  const counters = defined(kids(system, 'Counter').map(counter));
   for (const node of nodes) node.roles.push(...roles);
   nodes[0]?.counters.push(...counters);
   if (nodes.length === 1) applyServicePort(system, nodes[0]!);
@@ -627,43 +703,57 @@ function systemNodes(system: At): NetworkNode[] {
 
 function decodeNode(node: At): NetworkNode {
   return {
-    addresses: kids(node, 'Address').map(address),
-    counters: kids(node, 'Counter').map(counter),
-    roles: kids(node, 'NodeRole').map(nodeRole),
+    addresses: defined(kids(node, 'Address').map(address)),
+    counters: defined(kids(node, 'Counter').map(counter)),
+    roles: defined(kids(node, 'NodeRole').map(nodeRole)),
   };
 }
 
-function address(at: At): Address {
+function defined<T>(items: Array<T | undefined>): T[] {
+  return items.filter((x): x is T => x !== undefined);
+}
+
+function address(at: At): Address | undefined {
   // RFC 5070: Address@category defaults to ipv4-addr.
   const category = enumAttr(at, 'category')?.value ?? 'ipv4-addr';
   const value = textOf(at.el);
-  if (!value) bad(at.path, 'Address is empty');
-  if (category === XMPP_ADDRESS) return { kind: 'jid', value: jidText(at) };
+  if (!value) {
+    odd(at, 'empty Address: left out');
+    return undefined;
+  }
+  if (category === XMPP_ADDRESS) {
+    const jid = jidText(at);
+    return jid === undefined ? undefined : { kind: 'jid', value: jid };
+  }
   if (category === 'ipv4-addr' || category === 'ipv6-addr') {
     // parseIp also takes a sloppy 'addr:port' text; the strict form puts the port in System/Service/Port.
     const ip = parseIp(value);
-    if (typeof ip === 'string') bad(at.path, ip);
-    return ip;
+    if (typeof ip !== 'string') return ip;
+    odd(at, `${ip}: kept as text`);
   }
   return { kind: 'other', category, value };
 }
 
 const DIGITS = /^\d+$/;
 
-function counter(at: At): Counter {
+function counter(at: At): Counter | undefined {
   const type = enumAttr(at, 'type')?.value;
-  if (type === undefined) bad(at.path, 'Counter needs a type');
   const text = textOf(at.el);
   const value = Number(text);
+  if (type === undefined) {
+    odd(at, `Counter '${clip(text)}' without a type: left out`);
+    return undefined;
+  }
   if (!DIGITS.test(text) || !Number.isSafeInteger(value)) {
-    bad(at.path, `Counter value '${clip(text)}' is not a non-negative integer`);
+    odd(at, `Counter value '${clip(text)}' is not a non-negative integer: left out`);
+    return undefined;
   }
   return { type, value };
 }
 
-function nodeRole(at: At): string {
+function nodeRole(at: At): string | undefined {
   const category = enumAttr(at, 'category')?.value;
-  if (category === undefined) bad(at.path, 'NodeRole needs a category');
+  if (category === undefined) odd(at, 'NodeRole without a category: left out');
   return category;
 }
 
@@ -682,7 +772,8 @@ function applyServicePort(system: At, node: NetworkNode): void {
   const text = textOf(port.el);
   const value = Number(text);
   if (!PORT_DIGITS.test(text) || value < 1 || value > 65535) {
-    bad(port.path, `Port '${clip(text)}' is not a port number (1–65535)`);
+    odd(port, `Port '${clip(text)}' is not a port number (1–65535): left out`);
+    return;
   }
   ip.port = value;
 }
@@ -698,15 +789,24 @@ function decodeHistory(incident: At, into: Incident): void {
     for (const item of kids(history, 'HistoryItem')) {
       const solution = decodeSolution(item);
       if (solution) into.solutions.push(solution);
-      else into.history.push(decodeHistoryItem(item));
+      else {
+        const decoded = decodeHistoryItem(item);
+        if (decoded) into.history.push(decoded);
+      }
     }
   }
 }
 
-function decodeHistoryItem(item: At): HistoryItem {
+/** A HistoryItem without a usable DateTime is noted and left out: the model's history is ordered by time. */
+function decodeHistoryItem(item: At): HistoryItem | undefined {
   const dateTimeAt = kid(item, 'DateTime');
-  if (!dateTimeAt) bad(item.path, 'HistoryItem needs a DateTime');
-  const result: HistoryItem = { action: historyAction(item), time: dateTime(dateTimeAt), texts: descriptions(item) };
+  if (!dateTimeAt) {
+    odd(item, 'HistoryItem without a DateTime: left out');
+    return undefined;
+  }
+  const time = dateTime(dateTimeAt);
+  if (time === undefined) return undefined;
+  const result: HistoryItem = { action: historyAction(item), time, texts: descriptions(item) };
   // Every Contact's jids are checked; the first one is who did it.
   for (const contact of kids(item, 'Contact')) {
     const jids = contactJids(contact);
@@ -744,14 +844,20 @@ function decodeSolution(item: At): Solution | undefined {
 function legacySource(source: At): NetworkNode {
   const jids = grandKids(source, 'jids', 'jid', LEGACY_NS, LEGACY_NS);
   const ips = grandKids(source, 'ips', 'ip', LEGACY_NS, LEGACY_NS);
-  const addresses: Address[] = [
-    ...jids.map((at): Address => ({ kind: 'jid', value: jidText(at) })),
-    ...ips.map((at): Address => {
-      const ip = parseIp(textOf(at.el));
-      if (typeof ip === 'string') bad(at.path, ip);
-      return ip;
-    }),
-  ];
+  const addresses: Address[] = [];
+  for (const at of jids) {
+    const jid = jidText(at);
+    if (jid !== undefined) addresses.push({ kind: 'jid', value: jid });
+  }
+  for (const at of ips) {
+    const text = textOf(at.el);
+    const ip = parseIp(text);
+    if (typeof ip !== 'string') addresses.push(ip);
+    else {
+      odd(at, `${ip}: kept as text`);
+      addresses.push({ kind: 'other', category: 'ipv4-addr', value: text });
+    }
+  }
   return { addresses, counters: [], roles: [] };
 }
 

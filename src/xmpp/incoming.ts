@@ -108,13 +108,14 @@ async function onIodef(deps: RouteDeps, ctx: IqContext): Promise<Element | true>
     const early = refuseEarly(deps, from, ctx.element);
     if (early?.kind === 'rate') return stanzaError('wait', 'resource-constraint', early.text);
     if (early?.kind === 'size') return stanzaError('modify', 'not-acceptable', early.text);
-    const decoded = decodeIodef(ctx.element);
+    const decoded = decodeIodef(ctx.element, { senderDomain: domainOf(from) });
     if (!decoded.ok) {
       deps.count('rejected-malformed');
       deps.log.info({ from, error: decoded.error }, 'malformed IODEF stanza');
       return badRequest(`${decoded.error.path}: ${decoded.error.message}`);
     }
-    const { kind, incident } = decoded.value;
+    const { kind, incident, notes } = decoded.value;
+    if (notes) deps.count('received-with-intake-notes');
     const tooBig = checkIncidentSize(incident, deps.config.limits);
     if (tooBig) {
       deps.count('rejected-too-large');
@@ -132,7 +133,7 @@ async function onIodef(deps: RouteDeps, ctx: IqContext): Promise<Element | true>
     }
     if (kind === 'inquiry') return await answerInquiry(deps, from, incident);
 
-    const arrival: Arrival = { incident, from, format: 'iodef', kind, trusted: trust.trusted };
+    const arrival: Arrival = { incident, from, format: 'iodef', kind, trusted: trust.trusted, ...(notes ? { notes } : {}) };
     const outcome = kind === 'request' ? receiveRequest(deps.store, arrival) : kind === 'response' ? receiveResponse(deps.store, arrival) : receiveReport(deps.store, arrival);
     // Also when unchanged: the same report may still be in a write that has not reached the disk (a peer's
     // retry while the first copy is being written); commit() waits for it, and fails if it does.
