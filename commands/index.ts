@@ -8,6 +8,7 @@ import inquire from './inquire.js';
 import list from './list.js';
 import note from './note.js';
 import outbox from './outbox.js';
+import peers from './peers.js';
 import relate from './relate.js';
 import reopen from './reopen.js';
 import report from './report.js';
@@ -33,6 +34,7 @@ export const allCommands: readonly CommandSpec[] = [
   inquire,
   request,
   outbox,
+  peers,
   search,
   stats,
   exportCommand,

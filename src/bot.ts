@@ -27,7 +27,9 @@ import { line } from './core/flat-text.js';
 import { createServices } from './triage/services.js';
 import { allCommands } from '../commands/index.js';
 import type { OutboxEntry } from './core/store.js';
-import xml from '@xmpp/xml';
+import xml, { type Element } from '@xmpp/xml';
+import { PeerProfiles } from './xmpp/peer-profiles.js';
+import { shapeForProfile } from './protocol/peer-profile.js';
 
 export interface BotOptions {
   log: Logger;
@@ -39,6 +41,8 @@ export interface BotOptions {
 
 export interface Bot {
   xmpp: Client;
+  /** Which profile each peer gets (configured or detected). */
+  profiles: PeerProfiles;
   store: IncidentStore;
   rooms: Rooms;
   config: Config;
@@ -103,10 +107,12 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       log.error({ err: err.message, number: outcome.stored.number }, 'announcement failed'),
     );
   };
+  const profiles = new PeerProfiles(xmpp, config, log);
   const delivery = new Delivery(
     xmpp,
     store,
     {
+      shapePayload: (entry, payload) => shapeFor({ profiles, config, announcer }, entry, payload),
       retryMinMs: config.outbox.retryMinSeconds * 1000,
       retryMaxMs: config.outbox.retryMaxSeconds * 1000,
       giveUpAfterMs: config.outbox.giveUpAfterMinutes * 60_000,
@@ -119,6 +125,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   routeIncoming({ xmpp, config, store, log, announce, count, kickDelivery: () => delivery.kick() });
   const selfJid = `${config.xmpp.username}@${config.xmpp.domain}/${config.xmpp.resource}`;
   const services = createServices({
+    peerProfile: (jid) => profiles.known(jid),
     config,
     store,
     commands: allCommands,
@@ -131,6 +138,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   let stopped = false;
   return {
     xmpp,
+    profiles,
     store,
     rooms,
     config,
@@ -220,6 +228,26 @@ async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome, kind:
   });
 }
 
+/** Peers told in the room that Metronome fails on inquiries about incidents it knows (once per peer per run). */
+const warnedInquiries = new Set<string>();
+
+/** Shapes an owed payload for the peer's software, just before it goes out (see src/protocol/peer-profile.ts). */
+async function shapeFor(
+  deps: { profiles: PeerProfiles; config: Config; announcer: Announcer },
+  entry: OutboxEntry,
+  payload: Element,
+): Promise<Element> {
+  const { profile } = await deps.profiles.profileOf(entry.to);
+  if (profile === 'metronome' && payload.name === 'inquiry' && !warnedInquiries.has(entry.to.toLowerCase())) {
+    warnedInquiries.add(entry.to.toLowerCase());
+    deps.announcer.say(
+      deps.config.rooms.default,
+      line`${entry.to} runs Metronome, whose handler fails on inquiries about incidents it knows: it may never answer the ${entry.purpose}.`,
+    );
+  }
+  return shapeForProfile(payload, profile, deps.config.xmpp.domain);
+}
+
 interface DeliveryReportDeps {
   xmpp: Client;
   config: Config;
@@ -243,6 +271,8 @@ function reportDelivery(deps: DeliveryReportDeps, entry: OutboxEntry, outcome: D
     text = line`Gave up delivering the ${entry.purpose}${about} to ${entry.to} after ${entry.attempts} attempts${
       outcome.lastError ? line` (last error: ${outcome.lastError})` : ''
     }${more}.`;
+  } else if (outcome.kind === 'silent') {
+    text = line`${entry.to} has not answered ${outcome.unanswered} stanzas in a row (last: the ${entry.purpose}${about}); still retrying.`;
   } else if (entry.notify !== undefined) {
     text = line`${entry.to} accepted the ${entry.purpose}${about}; what it sends back will be announced.`;
   }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { startBot } from './bot.js';
 import { ConfigError, loadConfig, maskedConfig } from './core/config.js';
+import { peerLine } from './core/peer-summary.js';
 import { createLogger, type Logger } from './log.js';
 import { backupStore, checkStore, repairStore } from './core/store-admin.js';
 import { StoreOpenError } from './core/store.js';
@@ -54,6 +55,8 @@ async function main(): Promise<number> {
   }
   if (opts.checkConfig) {
     process.stdout.write(`${JSON.stringify(maskedConfig(config), null, 2)}\n`);
+    // For the reader, on stderr: stdout stays the config as JSON, for tools.
+    process.stderr.write(`Peers:\n${config.peers.map((p) => `  ${peerLine(p, undefined)}`).join('\n') || '  none'}\n`);
     return 0;
   }
   if (opts.backup !== undefined || opts.checkStore || opts.repairStore) {

@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { PEER_PROFILES } from '../protocol/peer-profile.js';
 import { checkJid } from '../protocol/validate.js';
 
 const jid = (what: string) =>
@@ -29,6 +30,8 @@ const peerSchema = z.strictObject({
   trust: z.enum(['trusted', 'untrusted']).default('trusted'),
   /** Omitted: the format the peer itself reported in (IODEF for peers that never reported). */
   format: z.enum(['iodef', 'legacy']).optional(),
+  /** What its software accepts (src/protocol/peer-profile.ts). Omitted: detected from its XEP-0092 software version. */
+  profile: z.enum(PEER_PROFILES).optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -6,6 +6,7 @@ import type { Config } from '../core/config.js';
 import type { IncidentStore, OutboxEntry, StoredIncident } from '../core/store.js';
 import type { Incident } from '../protocol/incident.js';
 import type { CommandSpec } from './command.js';
+import type { ProfileKnowledge } from '../core/peer-summary.js';
 
 export interface Sender {
   /** Real bare JID, when known (always in a DM; in a room only if the room shows it to the bot). */
@@ -33,6 +34,8 @@ export interface TriageServices {
   request(stored: StoredIncident, peerJid: string, action: string, by: string, notify: string): Promise<void>;
   stats(): Record<string, number>;
   outbox(): readonly OutboxEntry[];
+  /** What is known of a peer's profile now (configured, or detected at first contact). */
+  peerProfile?(jid: string): ProfileKnowledge | undefined;
   /** The document as the bot would send it. */
   export(stored: StoredIncident, format: 'iodef' | 'legacy' | 'json'): string;
   now(): string;

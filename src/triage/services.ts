@@ -12,6 +12,7 @@ import { fitIncident } from '../core/fit-incident.js';
 import { envelopeBytes, escapedTextBytes } from '../core/stanza-size.js';
 import type { CommandSpec } from './command.js';
 import type { TriageServices } from './context.js';
+import type { ProfileKnowledge } from '../core/peer-summary.js';
 
 export interface ServiceDeps {
   config: Config;
@@ -22,6 +23,7 @@ export interface ServiceDeps {
   /** Wakes the delivery loop after new entries are committed. */
   kickDelivery(): void;
   stats(): Record<string, number>;
+  peerProfile?(jid: string): ProfileKnowledge | undefined;
 }
 
 /** The admin an export goes to is not known here: room for a long full JID. */
@@ -121,6 +123,7 @@ export function createServices(deps: ServiceDeps): TriageServices {
 
     stats: deps.stats,
     outbox: () => store.outbox,
+    ...(deps.peerProfile ? { peerProfile: deps.peerProfile } : {}),
 
     export(stored, format) {
       // Sent as the body of a chat message: fitted so that the body, escaped once more, stays under the limit.

@@ -21,6 +21,7 @@ import type { IncidentStore, OutboxEntry } from '../core/store.js';
 import { parseXml } from '../protocol/xml.js';
 import type { Client } from './connection.js';
 import { StanzaTooLargeError } from './stanza-guard.js';
+import { IqTimeoutError } from './iq-request.js';
 
 export interface DeliveryPolicy {
   retryMinMs: number;
@@ -32,6 +33,10 @@ export interface DeliveryPolicy {
   maxStanzaBytes: number;
   /** Stanzas in flight at once to one peer that answers (default 32). */
   maxInFlightPerPeer?: number;
+  /** Reshapes a payload for what the peer's software accepts (peer profiles), just before it is sent. */
+  shapePayload?: (entry: OutboxEntry, payload: Element) => Promise<Element>;
+  /** Unanswered IQs in a row after which a peer is reported as silent, once (default 3). */
+  silentAfter?: number;
 }
 
 /**
@@ -51,7 +56,9 @@ export type DeliveryOutcome =
   | { kind: 'delivered'; reply?: Element }
   | { kind: 'refused'; condition: string; text?: string }
   /** `others`: more entries owed to the same peer given up at the same time (reported in one line). */
-  | { kind: 'gave-up'; lastError?: string; others?: OutboxEntry[] };
+  | { kind: 'gave-up'; lastError?: string; others?: OutboxEntry[] }
+  /** The peer has not answered `unanswered` IQs in a row (timeouts, not errors): said once, still retried. */
+  | { kind: 'silent'; unanswered: number };
 
 /** Monotonic deadlines of an entry, made once from its stored wall times. */
 interface Timing {
@@ -69,6 +76,8 @@ export class Delivery {
   private readonly inFlight = new Set<string>();
   private readonly timings = new Map<string, Timing>();
   private readonly backoff: PeerBackoff;
+  /** Peer → IQs in a row it let time out; reset by any answer. */
+  private readonly unanswered = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private ticking = false;
@@ -198,13 +207,14 @@ export class Delivery {
       this.backoff.released(token);
       return { kind: 'gave-up', lastError: `stored payload unreadable: ${payload.error.message}` };
     }
+    const body = this.policy.shapePayload ? await this.policy.shapePayload(entry, payload.value) : payload.value;
     if (entry.stanza === 'message') {
-      await this.xmpp.send(xml('message', { to: entry.to }, payload.value));
+      await this.xmpp.send(xml('message', { to: entry.to }, body));
       // Out on a live stream is all a message can say: the peer counts as up, so a backlog flows at full pace.
       this.backoff.answered(token);
       return { kind: 'delivered' };
     }
-    const reply = await this.xmpp.iqCaller.request(xml('iq', { type: entry.iqType ?? 'set', to: entry.to }, payload.value), this.policy.replyTimeoutMs);
+    const reply = await this.xmpp.iqCaller.request(xml('iq', { type: entry.iqType ?? 'set', to: entry.to }, body), this.policy.replyTimeoutMs);
     this.answered(token);
     return { kind: 'delivered', reply };
   }
@@ -229,6 +239,7 @@ export class Delivery {
       this.timingOf(entry).dueAt = now;
       return undefined;
     }
+    if (err instanceof IqTimeoutError) this.countSilence(entry, token.peer);
     const step = this.backoff.failed(token, now);
     entry.attempts += 1;
     entry.lastError = error;
@@ -251,7 +262,18 @@ export class Delivery {
     return n;
   }
 
+  /** A peer that lets IQs time out (Metronome's handler fails without replying) is reported once, not retried silently. */
+  private countSilence(entry: OutboxEntry, peer: string): void {
+    const count = (this.unanswered.get(peer) ?? 0) + 1;
+    this.unanswered.set(peer, count);
+    if (count === (this.policy.silentAfter ?? 3)) {
+      this.log.warn({ to: peer, unanswered: count }, 'peer does not answer: still retrying');
+      this.onOutcome(entry, { kind: 'silent', unanswered: count });
+    }
+  }
+
   private answered(token: AttemptToken): void {
+    this.unanswered.delete(token.peer);
     if (this.backoff.answered(token)) {
       this.log.info({ to: token.peer, waiting: this.owedTo(token.peer) }, 'peer reachable again: delivering what it is owed');
     }
