@@ -22,6 +22,7 @@ const ADMIN_LINES: Record<string, string> = {
   inquire: 'inquire legacy.example 1234',
   request: 'request #1 legacy.example investigate',
   outbox: 'outbox',
+  peers: 'peers',
   search: 'search spam',
   stats: 'stats',
   export: 'export #1 json',
