@@ -24,11 +24,13 @@ export interface AnnouncerOptions {
   stormIntervalMs?: number;
   /** A room with no new announcement for this long is quiet again: the budget is restored. */
   quietMs?: number;
+  /** Told how long each announcement waited before its line was sent (ms), for the metrics. */
+  onAnnounced?: (waitedMs: number) => void;
 }
 
 const MAX_WAITING_REPLIES = 100;
 
-export const ANNOUNCER_DEFAULTS: Required<AnnouncerOptions> = { intervalMs: 100, stormLines: 20, stormIntervalMs: 2000, quietMs: 5000 };
+export const ANNOUNCER_DEFAULTS: Required<Omit<AnnouncerOptions, 'onAnnounced'>> = { intervalMs: 100, stormLines: 20, stormIntervalMs: 2000, quietMs: 5000 };
 
 
 interface RoomState {
@@ -47,7 +49,7 @@ interface RoomState {
 
 export class Announcer {
   private readonly states = new Map<string, RoomState>();
-  private readonly options: Required<AnnouncerOptions>;
+  private readonly options: Required<Omit<AnnouncerOptions, 'onAnnounced'>> & Pick<AnnouncerOptions, 'onAnnounced'>;
 
   constructor(
     private readonly rooms: Rooms,
@@ -75,7 +77,7 @@ export class Announcer {
     const now = monotonicNow();
     if (now - state.lastAnnounced >= this.options.quietMs) state.linesInStorm = 0;
     state.lastAnnounced = now;
-    state.pending.push(item);
+    state.pending.push(this.options.onAnnounced ? { ...item, queuedAt: now } : item);
     this.schedule(room, state);
   }
 
@@ -136,6 +138,11 @@ export class Announcer {
       if (first) {
         text = first.text;
         state.linesInStorm += 1;
+        const onAnnounced = this.options.onAnnounced;
+        if (onAnnounced) {
+          const now = monotonicNow();
+          for (const item of first.items) if (item.queuedAt !== undefined) onAnnounced(now - item.queuedAt);
+        }
       }
     }
     if (text !== undefined) {
