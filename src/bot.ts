@@ -18,6 +18,9 @@ import type { IodefKind } from './protocol/incident.js';
 import { bareJid } from './protocol/validate.js';
 import { createServices } from './triage/services.js';
 import { announceOutcome, storeHealthLine } from './xmpp/announce-outcome.js';
+import { line } from './core/flat-text.js';
+import { muteEndedLine, Mutes } from './core/mutes.js';
+import { Reminders } from './xmpp/reminders.js';
 import { Announcer } from './xmpp/announcer.js';
 import { routeChat } from './xmpp/chat.js';
 import { createConnection, startOrFail, type Client } from './xmpp/connection.js';
@@ -39,6 +42,9 @@ export interface BotOptions {
   log: Logger;
   /** Gap between two bot messages in a room (ms). */
   roomIntervalMs?: number;
+  /** How often reminders and mutes are looked at (tests make them short). */
+  reminderCheckMs?: number;
+  muteCheckMs?: number;
   /** The config file it was started from: what `reload` (SIGHUP) reads again. */
   configFile?: string;
   /** Retry delays for the default room when the bot cannot join it (tests make them short). */
@@ -134,7 +140,18 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   });
 
   answerDiscoInfo(xmpp);
+  const mutes = await Mutes.open(config.storage.path);
+  const muteTimer = setInterval(() => {
+    mutes
+      .expire()
+      .then((ended) => ended.forEach((m) => announcer.say(config.rooms.default, line`${muteEndedLine(m)}`)))
+      .catch((err: Error) => log.warn({ err: err.message }, 'mutes not saved'));
+  }, opts.muteCheckMs ?? 10_000);
+  muteTimer.unref();
+  const reminders = new Reminders({ store, config, announcer, log }, opts.reminderCheckMs);
   const announce = (outcome: ReportOutcome, kind: IodefKind | 'legacy') => {
+    // Muted: stored, acknowledged and counted already; only the room line is held (one summary when it ends).
+    if (mutes.hold(outcome.stored)) return;
     announceOutcome({ config, reportRooms, announcer, log }, outcome, kind).catch((err: Error) =>
       log.error({ err: err.message, number: outcome.stored.number }, 'announcement failed'),
     );
@@ -161,6 +178,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     // Late-bound: the bot object that implements it is made below.
     reload: () => self.reload(),
     realJidOf: (room, nick) => rooms.occupant(room, nick)?.jid,
+    mutes,
     config,
     store,
     commands: allCommands,
@@ -252,6 +270,8 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       keeper.stop();
       for (const other of operatorKeepers.values()) other.stop();
       reportRooms.stop();
+      clearInterval(muteTimer);
+      reminders.stop();
       announcer.stop();
       delivery.stop();
       xmpp.reconnect.stop();

@@ -108,6 +108,17 @@ export const configSchema = z.strictObject({
       maxTextLength: z.number().int().positive().default(8192),
     })
     .prefault({}),
+  /**
+   * Reminders of incidents nobody acknowledged: re-announced after `severeMinutes` (severity 1–2) or `otherMinutes`
+   * (3–5, or unknown), at most `times` times (0: never); several due at once are one line. `!snooze` holds them.
+   */
+  reminders: z
+    .strictObject({
+      severeMinutes: z.number().positive().default(15),
+      otherMinutes: z.number().positive().default(60),
+      times: z.number().int().min(0).default(3),
+    })
+    .prefault({}),
   /** Optional HTTP endpoint for /metrics and /healthz (src/ops/http.ts). Off when absent. */
   http: z
     .strictObject({
