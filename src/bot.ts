@@ -4,10 +4,11 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './core/config.js';
-import { formatAnnouncement } from './core/announce.js';
+import { formatAnnouncement, type AnnounceContext } from './core/announce.js';
 import { roomAllowed } from './core/room-policy.js';
 import { isOperatorsRoom, operatorsRooms } from './core/rights.js';
 import { ReportRooms } from './xmpp/report-rooms.js';
+import { tellAdmins } from './xmpp/admin-notice.js';
 import { IncidentStore, type StoreHealth } from './core/store.js';
 import type { ReportOutcome } from './core/workflow.js';
 import type { IodefKind } from './protocol/incident.js';
@@ -16,7 +17,7 @@ import { Announcer } from './xmpp/announcer.js';
 import { createConnection, startOrFail, type Client } from './xmpp/connection.js';
 import { answerDiscoInfo } from './xmpp/disco.js';
 import { routeIncoming } from './xmpp/incoming.js';
-import { Rooms } from './xmpp/rooms.js';
+import { RoomJoinError, Rooms } from './xmpp/rooms.js';
 import { DefaultRoomKeeper, type DefaultRoomStatus, type RoomKeeperTiming } from './xmpp/room-keeper.js';
 import { applyXmppJsFixes } from './xmpp/xmpp-js-fixes.js';
 import { routeChat } from './xmpp/chat.js';
@@ -82,7 +83,14 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     .filter((room) => room !== bareJid(config.rooms.default))
     .map((room) => new DefaultRoomKeeper({ xmpp, rooms, config, log, room }, opts.defaultRoomRetry));
   const announcer = new Announcer(rooms, log, opts.roomIntervalMs ? { intervalMs: opts.roomIntervalMs } : {});
-  const reportRooms = new ReportRooms({ rooms, config, log, waiting: (room) => announcer.waiting(room) });
+  const reportRooms = new ReportRooms({
+    rooms,
+    config,
+    log,
+    waiting: (room) => announcer.waiting(room),
+    moveWaiting: (from, to) => announcer.moveWaiting(from, to),
+    tellAdmins: (text) => tellAdmins({ xmpp, config, log }, text),
+  });
   // Said once when the store stops being able to write (a full disk) and once when it writes again.
   store.onHealthChange((health) => {
     const line = storeHealthLine(health);
@@ -201,7 +209,7 @@ async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome, kind:
   const named = outcome.stored.incident.room;
   let room = config.rooms.default;
   let roomRefused: string | undefined;
-  let roomRefusedWhy: 'untrusted' | 'not-allowed' | undefined;
+  let roomRefusedWhy: AnnounceContext['roomRefusedWhy'];
   if (named && bareJid(named) !== bareJid(config.rooms.default)) {
     if (!outcome.stored.trusted) {
       [roomRefused, roomRefusedWhy] = [named, 'untrusted'];
@@ -212,6 +220,8 @@ async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome, kind:
         room = await reportRooms.use(named);
       } catch (err) {
         log.warn({ room: named, err: (err as Error).message }, 'cannot join the room a report names');
+        const nickHeld = err instanceof RoomJoinError && err.condition === 'conflict';
+        [roomRefused, roomRefusedWhy] = [named, nickHeld ? 'nick-held' : 'cannot-join'];
       }
     } else {
       [roomRefused, roomRefusedWhy] = [named, 'not-allowed'];
