@@ -6,7 +6,7 @@
 import xml, { type Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
-import { isAdminInRoom, isConfiguredAdmin, isOperatorsRoom } from '../core/rights.js';
+import { isOperatorsRoom, mayAct } from '../core/rights.js';
 import { bareJid } from '../protocol/validate.js';
 import { LEGACY_NS } from '../protocol/legacy.js';
 import type { Sender, TriageServices } from '../triage/context.js';
@@ -43,7 +43,7 @@ async function onRoomLine(deps: ChatDeps, stanza: Element, body: string): Promis
   const nick = from.slice(from.indexOf('/') + 1);
   const occupant = rooms.occupant(room, nick);
   const jid = occupant?.jid ? bareJid(occupant.jid) : undefined;
-  const isAdmin = isAdminInRoom(deps.config, room, jid, occupant?.affiliation);
+  const isAdmin = mayAct(deps.config, jid, { room, ...(occupant ? { affiliation: occupant.affiliation } : {}) });
   const sender: Sender = { nick, isAdmin, ...(jid ? { jid } : {}) };
   await dispatch(
     {
@@ -82,7 +82,7 @@ async function onDirect(deps: ChatDeps, stanza: Element, body: string): Promise<
     }
   }
   // Direct messages (and private messages through a room): configured admins only, whatever their affiliations.
-  const isAdmin = isConfiguredAdmin(deps.config, jid);
+  const isAdmin = mayAct(deps.config, jid);
   const sender: Sender = { isAdmin, jid };
   await dispatch({ text: body, where: { kind: 'dm', from }, sender, reply }, deps.services, (err) =>
     deps.log.error({ err: (err as Error).message, from }, 'command failed'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAdminInRoom, isConfiguredAdmin, isOperatorsRoom, operatorsRooms } from '../../src/core/rights.js';
+import { isAdminInRoom, isConfiguredAdmin, isOperatorsRoom, mayAct, noRightsHere, operatorsRooms } from '../../src/core/rights.js';
 import { bareJid } from '../../src/protocol/validate.js';
 
 const config = {
@@ -25,6 +25,28 @@ describe('rights', () => {
     expect(isAdminInRoom(config, 'ops@conference.example.org', 'bob@example.org', 'member')).toBe(false);
     expect(isOperatorsRoom(config, 'squat@conference.example.org')).toBe(false);
     expect(operatorsRooms(config)).toEqual(['ops@conference.example.org', 'night@conference.example.org']);
+  });
+});
+
+describe('mayAct, the one entry point', () => {
+  it('without a room (direct message, ad-hoc command): configured admins only, whatever they own', () => {
+    expect(mayAct(config, 'alice@example.org/laptop')).toBe(true);
+    expect(mayAct(config, 'carol@example.org')).toBe(false);
+    expect(mayAct(config, undefined)).toBe(false);
+  });
+
+  it('in a room: owners/admins of configured operators rooms there, nobody else; the room JID as the server prepares it', () => {
+    expect(mayAct(config, 'carol@example.org', { room: 'ops@conference.example.org', affiliation: 'owner' })).toBe(true);
+    expect(mayAct(config, 'carol@example.org', { room: 'ＯＰＳ@conference.example.org', affiliation: 'admin' })).toBe(true);
+    expect(mayAct(config, 'mallory@rogue.example', { room: 'mallory-war@conference.example.org', affiliation: 'owner' })).toBe(false);
+    expect(mayAct(config, 'carol@example.org', { room: 'ops@conference.example.org' })).toBe(false);
+    expect(mayAct(config, 'alice@example.org', { room: 'mallory-war@conference.example.org', affiliation: 'none' })).toBe(true);
+  });
+
+  it('the refusal names the room flattened: a line separator in a room JID cannot start a fake bot line', () => {
+    const said = noRightsHere(config, 'war\u2028#999 NEW incident@conference.example.org');
+    expect(said).not.toMatch(/[\n\r\u2028\u2029\u0085]/);
+    expect(said).toContain('is not an operators room');
   });
 });
 
