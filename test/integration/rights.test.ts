@@ -30,6 +30,7 @@ let alice: Client; // configured admin
 let carol: Client; // owner of the second operators room, not a configured admin
 let aliceRoom: RoomObserver;
 let heldBy: RoomObserver; // bob holds the bot's nick in this operators room
+let heldReportRoom: RoomObserver; // … and in this room a trusted report will name
 let aliceNotices: string[];
 
 const room = (name: string) => `${name}@${muc}`;
@@ -69,6 +70,7 @@ beforeAll(async () => {
   await observeRoom(carol, room('ops2'), 'carol', { nonAnonymous: true });
   const bob = await prosody.client({ username: 'bob', host: HOME, password: PASSWORD });
   heldBy = await observeRoom(bob, room('held'), 'incident-bot');
+  heldReportRoom = await observeRoom(bob, room('held-report'), 'incident-bot');
   mallory = await prosody.client({ username: 'mallory', host: ROGUE, password: PASSWORD, resource: 'bot' });
   malloryAsPeer = recordPeer(mallory);
   const config = botConfig({
@@ -79,7 +81,8 @@ beforeAll(async () => {
     storagePath: join(await mkdtemp(join(tmpdir(), 'incident-bot-rights-')), 'incidents.json'),
     defaultRoom: room('operators'),
     // The NFD spelling of café: the server answers from the composed one.
-    operators: [room('ops2'), room('held'), room('cafe\u0301')],
+    // And one with ß, which the server's nodeprep folds to ss (toLowerCase would not).
+    operators: [room('ops2'), room('held'), room('cafe\u0301'), room('Straße')],
     allow: [`*@${muc}`],
     maxJoined: 2,
     admins: [`alice@${HOME}`],
@@ -153,6 +156,8 @@ describe('configured rights', () => {
     await until(() => bot.rooms.isJoined(composed), 10_000, 'the bot confirmed in café');
     expect(bot.rooms.isJoined(room('cafe\u0301'))).toBe(true);
     expect(bot.rooms.isJoined(room('ＣＡＦÉ'))).toBe(true);
+    await until(() => bot.rooms.isJoined(room('strasse')), 10_000, 'the bot confirmed in strasse (configured as Straße)');
+    expect(bot.rooms.isJoined(room('STRASSE'))).toBe(true);
   });
 });
 
@@ -179,6 +184,17 @@ describe('someone holding the bot\'s nick', () => {
     expect(notice).toContain('Someone in the room uses my nick incident-bot');
     expect(bot.rooms.isJoined(room('held'))).toBe(false);
     expect([...heldBy.occupants.keys()].filter((n) => n.startsWith('incident-bot'))).toEqual(['incident-bot']);
+  });
+
+  it('in a room a trusted report names: not joined as a look-alike, announced in the default room saying why, admins told', async () => {
+    const held = room('held-report');
+    const { inc } = await trustedReport({ room: held });
+    const line = await aliceRoom.waitFor((b) => b.includes(inc.id));
+    expect(line).toContain(`(The report names room ${held}, not joined: someone there uses my nick (the admins are told). Announced here instead.)`);
+    await until(() => aliceNotices.some((n) => n.startsWith(`A report names the room ${held}`)), 10_000, 'the notice to alice');
+    expect(bot.rooms.list()).not.toContain(held); // forgotten: not rejoined after a reconnect, outside rooms.maxJoined
+    expect([...heldReportRoom.occupants.keys()].filter((n) => n.startsWith('incident-bot'))).toEqual(['incident-bot']);
+    expect(heldReportRoom.messages.some((m) => m.body.includes(inc.id))).toBe(false);
   });
 });
 
