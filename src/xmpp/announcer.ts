@@ -168,7 +168,12 @@ export class Announcer {
       state.lastSent = monotonicNow();
       // Not awaited: the next slot is timed from now, not from when the socket took this line (under a flood the
       // write can lag, and waiting for it stretched 100 ms slots to 300 ms). Lines still leave in order.
-      void this.rooms.send(room, text).catch((err: Error) => this.log.warn({ room, err: err.message }, 'room message not sent'));
+      const said = text;
+      void this.rooms.send(room, said).catch((err: Error) => {
+        this.log.warn({ room, err: err.message }, 'room message not sent');
+        // The stream dropped under it: said again, first, once the bot is back in the room.
+        if (!this.rooms.isJoined(room)) this.stateOf(room).replies.unshift(said);
+      });
     }
     if (this.states.get(room) === state && (state.replies.length > 0 || state.pending.length > 0)) this.schedule(room, state);
   }

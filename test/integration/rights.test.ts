@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/log.js';
 import { nextStanza, sleep, startProsody, until, type Client, type Element, type Prosody } from '../../dev-tools/prosody.js';
 import { recordPeer, sampleIncident, type PeerRecorder } from '../../dev-tools/peers.js';
 import { botConfig, observeRoom, type RoomObserver } from '../../dev-tools/room.js';
+import { encodeLegacy, LEGACY_NS } from '../../src/protocol/legacy.js';
 
 const HOME = 'home.localhost';
 const PEER = 'peer.localhost';
@@ -24,6 +25,7 @@ let bot: Bot;
 let botJid: string;
 let muc: string;
 let peer: PeerRecorder; // incidents@peer.localhost/bot: trusted
+let peerClient: Client;
 let mallory: Client; // mallory@rogue.localhost: nobody to the bot
 let malloryAsPeer: PeerRecorder;
 let alice: Client; // configured admin
@@ -90,7 +92,8 @@ beforeAll(async () => {
   });
   bot = await startBot(config, { log: silentLogger(), roomIntervalMs: 20 });
   botJid = `incidents@${HOME}/bot`;
-  peer = recordPeer(await prosody.client({ username: 'incidents', host: PEER, password: PASSWORD, resource: 'bot' }));
+  peerClient = await prosody.client({ username: 'incidents', host: PEER, password: PASSWORD, resource: 'bot' });
+  peer = recordPeer(peerClient);
   aliceRoom = await observeRoom(alice, config.rooms.default, 'alice');
   await aliceRoom.waitForOccupant('incident-bot');
 }, 60_000);
@@ -206,6 +209,22 @@ describe('announcements while the bot is out of its room', () => {
     (bot.xmpp as unknown as { socket: { destroy(): void } }).socket.destroy();
     await online;
     await peer.sendIodef(botJid, 'report', inc);
+    await aliceRoom.waitFor((b) => b.includes(inc.id), 20_000);
+  });
+
+  it('an announcement made while the stream is down waits for the reconnect and the rejoin', async () => {
+    const inc = sampleIncident(PEER);
+    const socket = () => (bot.xmpp as unknown as { socket: { destroy(): void } }).socket;
+    // The stream drops as the report arrives: the bot stores it and announces while it is disconnected.
+    const cut = (el: Element) => {
+      if (!el.is('message') || !el.getChild('incident', LEGACY_NS)) return;
+      bot.xmpp.removeListener('stanza', cut);
+      socket().destroy();
+    };
+    bot.xmpp.on('stanza', cut);
+    const online = new Promise<void>((resolve) => bot.xmpp.once('online', () => resolve()));
+    await peerClient.send(xml('message', { to: botJid }, encodeLegacy(inc)));
+    await online;
     await aliceRoom.waitFor((b) => b.includes(inc.id), 20_000);
   });
 });
