@@ -10,6 +10,7 @@ import note from './note.js';
 import outbox from './outbox.js';
 import peers from './peers.js';
 import relate from './relate.js';
+import reload from './reload.js';
 import reopen from './reopen.js';
 import report from './report.js';
 import request from './request.js';
@@ -38,4 +39,5 @@ export const allCommands: readonly CommandSpec[] = [
   search,
   stats,
   exportCommand,
+  reload,
 ];

@@ -30,12 +30,18 @@ import { allCommands } from '../commands/index.js';
 import type { OutboxEntry } from './core/store.js';
 import xml, { type Element } from '@xmpp/xml';
 import { PeerProfiles } from './xmpp/peer-profiles.js';
+import type { Server } from 'node:http';
+import { BotMetrics } from './ops/metrics.js';
+import { startHttp } from './ops/http.js';
+import { reloadConfig, type ReloadResult } from './ops/reload.js';
 import { shapeForProfile } from './protocol/peer-profile.js';
 
 export interface BotOptions {
   log: Logger;
   /** Gap between two bot messages in a room (ms). */
   roomIntervalMs?: number;
+  /** The config file it was started from: what `reload` (SIGHUP) reads again. */
+  configFile?: string;
   /** Retry delays for the default room when the bot cannot join it (tests make them short). */
   defaultRoomRetry?: Partial<RoomKeeperTiming>;
 }
@@ -50,6 +56,10 @@ export interface Bot {
   stats: Map<string, number>;
   /** Whether the bot is in its default room, and if not why (for a health check). */
   defaultRoom(): DefaultRoomStatus;
+  /** Re-reads the config file and applies what can change live (src/ops/reload.ts). */
+  reload(): Promise<ReloadResult>;
+  /** Where /metrics and /healthz are served (host:port), when `http` is configured. */
+  httpAddress(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -78,11 +88,19 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   guardStanzaSize(xmpp, config.limits.maxStanzaBytes, log);
   checkIqReplies(xmpp, log);
   const rooms = new Rooms(xmpp, config.nick, log);
-  const keeper = new DefaultRoomKeeper({ xmpp, rooms, config, log }, opts.defaultRoomRetry);
-  const operatorKeepers = operatorsRooms(config)
-    .filter((room) => room !== bareJid(config.rooms.default))
-    .map((room) => new DefaultRoomKeeper({ xmpp, rooms, config, log, room }, opts.defaultRoomRetry));
-  const announcer = new Announcer(rooms, log, opts.roomIntervalMs ? { intervalMs: opts.roomIntervalMs } : {});
+  let keeper = new DefaultRoomKeeper({ xmpp, rooms, config, log }, opts.defaultRoomRetry);
+  const keepOperatorsRoom = (room: string) => new DefaultRoomKeeper({ xmpp, rooms, config, log, room }, opts.defaultRoomRetry);
+  const operatorKeepers = new Map(
+    operatorsRooms(config)
+      .filter((room) => room !== bareJid(config.rooms.default))
+      .map((room) => [room, keepOperatorsRoom(room)] as const),
+  );
+  // Metrics only when the HTTP endpoint is configured: an idle registry would still cost a little per report.
+  let metrics: BotMetrics | undefined;
+  const announcer = new Announcer(rooms, log, {
+    ...(opts.roomIntervalMs ? { intervalMs: opts.roomIntervalMs } : {}),
+    ...(config.http ? { onAnnounced: (ms: number) => metrics?.announced(ms / 1000) } : {}),
+  });
   const reportRooms = new ReportRooms({
     rooms,
     config,
@@ -99,7 +117,21 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     announcer.say(config.rooms.default, line);
   });
   const stats = new Map<string, number>();
-  const count = (event: string) => stats.set(event, (stats.get(event) ?? 0) + 1);
+  const count = (event: string) => {
+    stats.set(event, (stats.get(event) ?? 0) + 1);
+    if (!metrics) return;
+    if (event.startsWith('rejected-')) metrics.refused(event.slice('rejected-'.length));
+    else if (event.startsWith('delivery-')) metrics.delivery(event.slice('delivery-'.length));
+  };
+  if (config.http) {
+    metrics = new BotMetrics({ store, online: () => xmpp.status === 'online', inDefaultRoom: () => keeper.status().joined });
+    let streams = 0;
+    xmpp.on('online', () => {
+      if (streams++ > 0) metrics?.reconnects.inc();
+    });
+  }
+  let http: Server | undefined;
+  let reloading: Promise<ReloadResult> = Promise.resolve({ ok: true, lines: [] });
 
   xmpp.on('error', (err: Error) => log.warn({ err: err.message }, 'xmpp error'));
   xmpp.on('offline', () => log.info('offline'));
@@ -130,10 +162,12 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     log,
     (entry, outcome) => reportDelivery({ xmpp, config, announcer, count, log }, entry, outcome),
   );
-  routeIncoming({ xmpp, config, store, log, announce, count, kickDelivery: () => delivery.kick() });
+  const routes = routeIncoming({ xmpp, config, store, log, announce, count, kickDelivery: () => delivery.kick(), ...(metrics ? { observe: metrics } : {}) });
   const selfJid = `${config.xmpp.username}@${config.xmpp.domain}/${config.xmpp.resource}`;
   const services = createServices({
     peerProfile: (jid) => profiles.known(jid),
+    // Late-bound: the bot object that implements it is made below.
+    reload: () => self.reload(),
     config,
     store,
     commands: allCommands,
@@ -144,7 +178,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   routeChat({ xmpp, config, rooms, announcer, services, log });
 
   let stopped = false;
-  return {
+  const self: AssembledBot = {
     xmpp,
     profiles,
     store,
@@ -152,12 +186,62 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     config,
     stats,
     defaultRoom: () => keeper.status(),
+    async reload() {
+      if (!opts.configFile) return { ok: false, lines: ['This bot was not started from a config file: nothing to reload.'] };
+      // One at a time: a SIGHUP during a `reload` command waits for it.
+      reloading = reloading.then(() =>
+        reloadConfig(opts.configFile!, {
+          config,
+          setLimits: (limits) => routes.setLimits(limits),
+          async operatorsRoomsChanged(before) {
+            const was = new Set(operatorsRooms({ admins: [], rooms: before }));
+            const now = new Set(operatorsRooms(config));
+            const defaultRoom = bareJid(config.rooms.default);
+            if (bareJid(before.default) !== defaultRoom) {
+              keeper.stop();
+              operatorKeepers.get(defaultRoom)?.stop();
+              operatorKeepers.delete(defaultRoom);
+              keeper = new DefaultRoomKeeper({ xmpp, rooms, config, log }, opts.defaultRoomRetry);
+              void keeper.start();
+            }
+            for (const room of was) {
+              if (now.has(room)) continue;
+              operatorKeepers.get(room)?.stop();
+              operatorKeepers.delete(room);
+              await rooms.leave(room);
+            }
+            for (const room of now) {
+              if (room === defaultRoom || operatorKeepers.has(room)) continue;
+              const added = keepOperatorsRoom(room);
+              operatorKeepers.set(room, added);
+              void added.start();
+            }
+          },
+          leaveDisallowedReportRooms: () => reportRooms.leaveDisallowed((room) => roomAllowed(room, config.rooms.allow, config.rooms.default)),
+        }),
+      );
+      const result = await reloading;
+      log.info({ ok: result.ok, result: result.lines.join(' ') }, 'configuration reload');
+      return result;
+    },
+    httpAddress: () => {
+      const address = http?.address();
+      return typeof address === 'object' && address ? `${address.address}:${address.port}` : undefined;
+    },
     async start() {
+      if (config.http && metrics) {
+        // Before connecting: a health check must be able to say "not connected yet".
+        http = await startHttp(config.http.listen, metrics, {
+          online: () => xmpp.status === 'online',
+          defaultRoom: () => keeper.status(),
+          store: () => store.health,
+        }, log);
+      }
       await startOrFail(xmpp, config);
       delivery.start();
       // Not in the default room is no reason to stop serving peers (reports are stored), but it must not look
       // like a healthy start: a warning here, an error per attempt, a DM to the admins (see DefaultRoomKeeper).
-      for (const other of operatorKeepers) void other.start();
+      for (const other of operatorKeepers.values()) void other.start();
       const room = await keeper.start();
       if (room.joined) {
         log.info({ incidents: store.size, room: room.room, roomJoined: true }, 'bot started');
@@ -171,8 +255,9 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (http) await new Promise<void>((resolve) => http!.close(() => resolve()));
       keeper.stop();
-      for (const other of operatorKeepers) other.stop();
+      for (const other of operatorKeepers.values()) other.stop();
       reportRooms.stop();
       announcer.stop();
       delivery.stop();
@@ -184,6 +269,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       await xmpp.stop().catch(() => undefined);
     },
   };
+  return self;
 }
 
 /** The room line for a change of the store's health. */

@@ -92,7 +92,7 @@ async function main(): Promise<number> {
 
   let bot;
   try {
-    bot = await startBot(config, { log });
+    bot = await startBot(config, { log, configFile: opts.config });
   } catch (err) {
     if (err instanceof StartupError || err instanceof StoreOpenError) {
       process.stderr.write(`incident-bot: ${err.message}\n`);
@@ -101,6 +101,10 @@ async function main(): Promise<number> {
     throw err;
   }
   const running = bot;
+  // SIGHUP: reload the configuration (what can change live is applied; the result is logged by the bot).
+  process.on('SIGHUP', () => {
+    running.reload().catch((err: Error) => log.error({ err: err.message }, 'configuration reload failed'));
+  });
   await new Promise<void>((resolve) => {
     stopRequested = (signal) => {
       log.info({ signal }, 'shutting down');

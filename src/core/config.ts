@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseListen } from '../ops/http.js';
 import { PEER_PROFILES } from '../protocol/peer-profile.js';
 import { checkJid } from '../protocol/validate.js';
 
@@ -105,6 +106,13 @@ export const configSchema = z.strictObject({
       maxTextLength: z.number().int().positive().default(8192),
     })
     .prefault({}),
+  /** Optional HTTP endpoint for /metrics and /healthz (src/ops/http.ts). Off when absent. */
+  http: z
+    .strictObject({
+      /** `127.0.0.1:9468`, `[::1]:9468`; another address only if you mean it (metrics name your peers). */
+      listen: z.string().refine((v) => parseListen(v) !== undefined, { message: 'must be host:port, e.g. 127.0.0.1:9468 or [::1]:9468' }),
+    })
+    .optional(),
   /** Delivery of what the bot owes peers (revisions, forwards, inquiries): retry backoff and when to give up. */
   outbox: z
     .strictObject({

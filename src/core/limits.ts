@@ -18,9 +18,14 @@ export class SenderRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
-    private readonly limit: RateLimit,
+    private limit: RateLimit,
     private readonly now: () => number = monotonicNow,
   ) {}
+
+  /** New limits (a config reload): buckets keep their tokens, capped at the new burst on their next take. */
+  setLimit(limit: RateLimit): void {
+    this.limit = limit;
+  }
 
   /** Takes one token for `sender`; false when the sender is over its limit. */
   take(sender: string): boolean {

@@ -251,6 +251,11 @@ export class IncidentStore {
   }
 
   /** Incidents stored, and added but not yet committed. */
+  /** The database file (incidents.mdb), for its size in the metrics. */
+  get databaseFile(): string {
+    return this.db.file;
+  }
+
   get size(): number {
     return this.records + this.newKeys.size;
   }

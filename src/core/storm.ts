@@ -12,6 +12,8 @@ export interface PendingAnnouncement {
   fromDomain: string;
   /** The whole announcement, or how to make it: during a storm most are folded and never need their text. */
   text: string | (() => string);
+  /** When it was queued (monotonic ms), for the announcement latency. Set by the announcer. */
+  queuedAt?: number;
 }
 
 const textOf = (p: PendingAnnouncement): string => (typeof p.text === 'string' ? p.text : p.text());

@@ -24,6 +24,7 @@ export interface ServiceDeps {
   kickDelivery(): void;
   stats(): Record<string, number>;
   peerProfile?(jid: string): ProfileKnowledge | undefined;
+  reload?(): Promise<{ ok: boolean; lines: string[] }>;
 }
 
 /** The admin an export goes to is not known here: room for a long full JID. */
@@ -124,6 +125,7 @@ export function createServices(deps: ServiceDeps): TriageServices {
     stats: deps.stats,
     outbox: () => store.outbox,
     ...(deps.peerProfile ? { peerProfile: deps.peerProfile } : {}),
+    ...(deps.reload ? { reload: deps.reload } : {}),
 
     export(stored, format) {
       // Sent as the body of a chat message: fitted so that the body, escaped once more, stays under the limit.

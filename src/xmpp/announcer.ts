@@ -24,6 +24,8 @@ export interface AnnouncerOptions {
   stormIntervalMs?: number;
   /** A room with no new announcement for this long is quiet again: the budget is restored. */
   quietMs?: number;
+  /** Told how long each announcement waited before its line was sent (ms), for the metrics. */
+  onAnnounced?: (waitedMs: number) => void;
 }
 
 const MAX_WAITING_REPLIES = 100;
@@ -31,7 +33,7 @@ const MAX_WAITING_REPLIES = 100;
  * instead (they are in the store; `!list` shows them), so a long outage under a flood cannot exhaust memory. */
 export const MAX_WAITING_ANNOUNCEMENTS = 2000;
 
-export const ANNOUNCER_DEFAULTS: Required<AnnouncerOptions> = { intervalMs: 100, stormLines: 20, stormIntervalMs: 2000, quietMs: 5000 };
+export const ANNOUNCER_DEFAULTS: Required<Omit<AnnouncerOptions, 'onAnnounced'>> = { intervalMs: 100, stormLines: 20, stormIntervalMs: 2000, quietMs: 5000 };
 
 
 interface RoomState {
@@ -52,7 +54,7 @@ interface RoomState {
 
 export class Announcer {
   private readonly states = new Map<string, RoomState>();
-  private readonly options: Required<AnnouncerOptions>;
+  private readonly options: Required<Omit<AnnouncerOptions, 'onAnnounced'>> & Pick<AnnouncerOptions, 'onAnnounced'>;
 
   constructor(
     private readonly rooms: Rooms,
@@ -80,7 +82,7 @@ export class Announcer {
     const now = monotonicNow();
     if (now - state.lastAnnounced >= this.options.quietMs) state.linesInStorm = 0;
     state.lastAnnounced = now;
-    state.pending.push(item);
+    state.pending.push(this.options.onAnnounced ? { ...item, queuedAt: now } : item);
     if (state.pending.length > MAX_WAITING_ANNOUNCEMENTS) {
       state.pending.shift();
       state.dropped += 1;
@@ -97,8 +99,13 @@ export class Announcer {
     clearTimeout(state.timer);
     this.states.delete(from);
     for (const reply of state.replies) this.say(to, reply);
-    for (const item of state.pending) this.announce(to, item);
-    this.stateOf(to).dropped += state.dropped;
+    const target = this.stateOf(to);
+    // As they were queued (their wait goes on counting), after what already waits there, the newest kept.
+    target.pending.push(...state.pending);
+    const over = Math.max(0, target.pending.length - MAX_WAITING_ANNOUNCEMENTS);
+    target.pending.splice(0, over);
+    target.dropped += state.dropped + over;
+    if (target.pending.length > 0) this.schedule(to, target);
   }
 
   /** A plain line (command replies): sent in order with the same minimum gap, never folded. */
@@ -162,6 +169,11 @@ export class Announcer {
       if (first) {
         text = first.text;
         state.linesInStorm += 1;
+        const onAnnounced = this.options.onAnnounced;
+        if (onAnnounced) {
+          const now = monotonicNow();
+          for (const item of first.items) if (item.queuedAt !== undefined) onAnnounced(now - item.queuedAt);
+        }
       }
     }
     if (text !== undefined) {

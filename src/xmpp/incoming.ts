@@ -4,6 +4,7 @@
  */
 import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
+import type { Observer } from '../ops/metrics.js';
 import type { Config } from '../core/config.js';
 import { outboxEntry } from '../core/outbox.js';
 import { StoreWriteError, type IncidentStore } from '../core/store.js';
@@ -40,6 +41,8 @@ export interface IncomingDeps {
   count(event: string): void;
   /** Wakes the delivery loop after new outbox entries are committed. */
   kickDelivery(): void;
+  /** Metrics, when they are on (src/ops/metrics.ts). */
+  observe?: Pick<Observer, 'received' | 'acknowledged'>;
 }
 
 interface IqContext {
@@ -75,7 +78,12 @@ interface RouteDeps extends IncomingDeps {
   domainLimiter: SenderRateLimiter;
 }
 
-export function routeIncoming(incoming: IncomingDeps): void {
+/** What a config reload may change in the routes. */
+export interface IncomingRoutes {
+  setLimits(limits: Config['limits']): void;
+}
+
+export function routeIncoming(incoming: IncomingDeps): IncomingRoutes {
   const limits = incoming.config.limits;
   const deps: RouteDeps = {
     ...incoming,
@@ -100,9 +108,16 @@ export function routeIncoming(incoming: IncomingDeps): void {
     if (!payload) return;
     onLegacy(deps, stanza, payload).catch((err: Error) => deps.log.error({ err: err.message }, 'legacy report failed'));
   });
+  return {
+    setLimits(next) {
+      deps.limiter.setLimit({ perMinute: next.reportsPerMinute, burst: next.burst });
+      deps.domainLimiter.setLimit({ perMinute: next.reportsPerMinutePerDomain, burst: next.burstPerDomain });
+    },
+  };
 }
 
 async function onIodef(deps: RouteDeps, ctx: IqContext): Promise<Element | true> {
+  const receivedAt = performance.now();
   const from = senderOf(ctx.stanza, deps.config);
   try {
     const early = refuseEarly(deps, from, ctx.element);
@@ -137,13 +152,20 @@ async function onIodef(deps: RouteDeps, ctx: IqContext): Promise<Element | true>
     const outcome = kind === 'request' ? receiveRequest(deps.store, arrival) : kind === 'response' ? receiveResponse(deps.store, arrival) : receiveReport(deps.store, arrival);
     // Also when unchanged: the same report may still be in a write that has not reached the disk (a peer's
     // retry while the first copy is being written); commit() waits for it, and fails if it does.
+    const committing = performance.now();
     await deps.store.commit();
     deps.count(`received-${kind}`);
+    if (deps.observe) {
+      const done = performance.now();
+      deps.observe.received('iodef', kind, trust.trusted);
+      deps.observe.acknowledged((done - receivedAt) / 1000, (done - committing) / 1000);
+    }
     // Announce after the acknowledgement has been handed back to the library.
     if (outcome.change !== 'unchanged') setImmediate(() => deps.announce(outcome, kind));
     return true;
   } catch (err) {
     deps.log.error({ from, err: (err as Error).message }, 'failed to process IODEF stanza');
+    deps.count(err instanceof StoreWriteError && err.diskFull ? 'rejected-disk-full' : 'rejected-internal-error');
     return storeRefusal(err);
   }
 }
@@ -218,6 +240,7 @@ async function onLegacy(deps: RouteDeps, stanza: Element, payload: Element): Pro
   }
   const outcome = receiveReport(deps.store, { incident: decoded.value, from, format: 'legacy', kind: 'legacy', trusted: trust.trusted });
   deps.count('received-legacy');
+  deps.observe?.received('legacy', 'legacy', trust.trusted);
   if (outcome.change === 'unchanged') return;
   await deps.store.commit();
   deps.announce(outcome, 'legacy');

@@ -97,6 +97,13 @@ export class ReportRooms {
     }
   }
 
+  /** Leaves the rooms `allowed` now refuses (a config reload narrowed `rooms.allow`); returns them. */
+  async leaveDisallowed(allowed: (room: string) => boolean): Promise<string[]> {
+    const refused = this.list().filter((room) => !allowed(room));
+    for (const room of refused) await this.leave(room, 'no longer allowed by rooms.allow');
+    return refused;
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }

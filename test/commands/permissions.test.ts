@@ -22,6 +22,8 @@ const ADMIN_LINES: Record<string, string> = {
   inquire: 'inquire legacy.example 1234',
   request: 'request #1 legacy.example investigate',
   outbox: 'outbox',
+  peers: 'peers',
+  reload: 'reload',
   search: 'search spam',
   stats: 'stats',
   export: 'export #1 json',
@@ -44,7 +46,7 @@ describe('permissions', () => {
     expect(readFileSync(w.config.storage.path, 'utf8')).toBe(before);
   });
 
-  it.each(Object.entries(ADMIN_LINES).filter(([name]) => !['search', 'stats', 'export'].includes(name)))(
+  it.each(Object.entries(ADMIN_LINES).filter(([name]) => !['search', 'stats', 'export', 'reload'].includes(name)))(
     'a non-admin in the room is refused !%s and no service is called',
     async (name, line) => {
       const { result, replies } = await w.run(`!${line}`, 'user');

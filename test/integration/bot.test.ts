@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import xml from '@xmpp/xml';
+import { describeIncident } from '../../commands/show.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type Bot } from '../../src/bot.js';
 import { silentLogger } from '../../src/log.js';
@@ -162,18 +163,43 @@ describe('receiving reports', () => {
     expect(line).toContain('UNTRUSTED');
   });
 
-  it('answers a malformed report with bad-request and a text saying what is wrong', async () => {
+  it('answers a report it cannot identify with bad-request and a text saying what is wrong', async () => {
     const bad = xml(
       'report',
       { xmlns: INCIDENT_NS, status: 'new' },
-      xml('Incident', { xmlns: 'urn:ietf:params:xml:ns:iodef-1.0', purpose: 'reporting' }, xml('IncidentID', { name: PEER }, 'x-1'), xml('StartTime', {}, 'yesterday')),
+      xml('Incident', { xmlns: 'urn:ietf:params:xml:ns:iodef-1.0', purpose: 'reporting' }, xml('IncidentID', { name: PEER }, ''), xml('StartTime', {}, 'yesterday')),
     );
     const err = await trustedPeer.iqCaller.request(xml('iq', { type: 'set', to: botJid }, bad)).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(iqError(err).condition).toBe('bad-request');
-    expect(iqError(err).text).toMatch(/StartTime/);
+    expect(iqError(err).text).toMatch(/IncidentID is empty/);
+  });
+
+  it('accepts an odd but identifiable report and keeps what was odd as intake notes, shown by show', async () => {
+    const odd = xml(
+      'report',
+      { xmlns: INCIDENT_NS },
+      xml(
+        'Incident',
+        { xmlns: 'urn:ietf:params:xml:ns:iodef-1.0' },
+        xml('IncidentID', { name: PEER }, 'odd-1'),
+        xml('StartTime', {}, 'yesterday'),
+        xml('Assessment', {}, xml('Impact', { severity: 'high', type: 'ext-value' })),
+      ),
+    );
+    const reply = await trustedPeer.iqCaller.request(xml('iq', { type: 'set', to: botJid }, odd));
+    expect(reply.attrs.type).toBe('result');
+    const stored = bot.store.list().find((s) => s.incident.id === 'odd-1')!;
+    expect(stored.intakeNotes).toEqual([
+      "Incident/StartTime: 'yesterday' is not an XEP-0082 DateTime (CCYY-MM-DDThh:mm:ss[.sss]TZD): kept here as text, not used",
+      "Incident/Assessment/Impact: type='ext-value' without ext-type",
+    ]);
+    expect(stored.incident.times.begin).toBeUndefined();
+    const shown = describeIncident(stored, () => undefined);
+    expect(shown).toContain('Intake notes (odd but accepted, 2):');
+    expect(shown).toContain("type='ext-value' without ext-type");
   });
 
   it('joins the allowed room a report names and announces there', async () => {

@@ -129,9 +129,10 @@ describe('every stanza the bot builds stays under the server limit', () => {
   }, 30_000);
 
   it('refuses a malformed 56 KB report with bad-request without echoing it back, and keeps its stream', async () => {
-    const answer = await sendRaw(peer, 'report', big, (text) => text.replace('severity="high"', 'severity="apocalyptic"'));
+    // Refused because it is not what it claims (an IODEF 2.0 Incident): odd values alone are accepted and noted.
+    const answer = await sendRaw(peer, 'report', big, (text) => text.replace('iodef-1.0"', 'iodef-2.0"'));
     expect(answer.attrs.type).toBe('error');
-    expect(answer.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas')).toMatch(/severity 'apocalyptic'/);
+    expect(answer.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas')).toMatch(/must be in namespace urn:ietf:params:xml:ns:iodef-1.0/);
     expect(bytes(answer)).toBeLessThan(4096);
     expect(disconnects).toBe(0);
   }, 30_000);
