@@ -6,7 +6,8 @@
 import xml, { type Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
-import { isOperatorsRoom, mayAct } from '../core/rights.js';
+import { isOperatorsRoom, mayAct, noRightsHere } from '../core/rights.js';
+import { monotonicNow } from '../core/clock.js';
 import { bareJid } from '../protocol/validate.js';
 import { LEGACY_NS } from '../protocol/legacy.js';
 import type { Sender, TriageServices } from '../triage/context.js';
@@ -24,17 +25,39 @@ export interface ChatDeps {
   log: Logger;
 }
 
+/** How often one person is told, in one room, that it gives no rights: a squatter typing commands in their own
+ * room must not be able to make the bot talk without end. `!help` there still says it every time. */
+const NO_RIGHTS_EVERY_MS = 10 * 60_000;
+const NO_RIGHTS_REMEMBERED = 1000;
+type NoRightsThrottle = (room: string, who: string) => boolean;
+
+function noRightsThrottle(): NoRightsThrottle {
+  /** "room\nwho" → when they were last told (oldest first). */
+  const told = new Map<string, number>();
+  return (room, who) => {
+    const key = `${room}\n${who}`;
+    const now = monotonicNow();
+    const last = told.get(key);
+    if (last !== undefined && now - last < NO_RIGHTS_EVERY_MS) return false;
+    told.delete(key);
+    told.set(key, now);
+    if (told.size > NO_RIGHTS_REMEMBERED) told.delete(told.keys().next().value as string);
+    return true;
+  };
+}
+
 export function routeChat(deps: ChatDeps): void {
+  const shouldTellNoRights = noRightsThrottle();
   deps.xmpp.on('stanza', (stanza: Element) => {
     if (!stanza.is('message') || stanza.attrs.type === 'error') return;
     const body = stanza.getChildText('body');
     if (body === null || stanza.getChild('incident', LEGACY_NS)) return;
-    const handled = stanza.attrs.type === 'groupchat' ? onRoomLine(deps, stanza, body) : onDirect(deps, stanza, body);
+    const handled = stanza.attrs.type === 'groupchat' ? onRoomLine(deps, stanza, body, shouldTellNoRights) : onDirect(deps, stanza, body);
     handled.catch((err: Error) => deps.log.error({ err: err.message }, 'command handling failed'));
   });
 }
 
-async function onRoomLine(deps: ChatDeps, stanza: Element, body: string): Promise<void> {
+async function onRoomLine(deps: ChatDeps, stanza: Element, body: string, shouldTellNoRights: NoRightsThrottle): Promise<void> {
   const { rooms, announcer } = deps;
   if (rooms.isNoise(stanza)) return; // our echo, history replay, subject
   const from = String(stanza.attrs.from);
@@ -50,7 +73,10 @@ async function onRoomLine(deps: ChatDeps, stanza: Element, body: string): Promis
       text: body,
       where: { kind: 'room', room, operators: isOperatorsRoom(deps.config, room) },
       sender,
-      reply: (text) => announcer.say(room, text),
+      reply: (text) => {
+        if (text === noRightsHere(deps.config, room) && !shouldTellNoRights(room, jid ?? `nick ${nick}`)) return;
+        announcer.say(room, text);
+      },
     },
     deps.services,
     (err) => deps.log.error({ err: (err as Error).message, room, nick }, 'command failed'),

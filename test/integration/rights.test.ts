@@ -124,11 +124,12 @@ describe('a stranger who creates a room', () => {
     const before = peer.received.length;
     await squatRoom.say(`!ack #${number}`);
     await squatRoom.waitFor((b) => b.includes(`This room (${squat}) is not an operators room`));
-    await squatRoom.say(`!report severity=high src=victim@${HOME} forged`);
+    await squatRoom.say(`!report severity=high src=victim@${HOME} forged`); // refused, not told again so soon
     await squatRoom.say('!help');
     await squatRoom.waitFor((b) => b.includes('Commands') || b.includes('!help'), 8_000, 'the help');
-    await until(() => squatRoom.messages.filter((m) => m.body.includes('is not an operators room')).length >= 3, 8_000, 'three refusals');
     await sleep(300);
+    // Told once for the two commands (a squatter cannot make the bot talk without end), and once more by !help.
+    expect(squatRoom.messages.filter((m) => m.body.includes('is not an operators room')).length).toBe(2);
     expect(bot.store.getByNumber(number)!.state).toBe('open');
     expect(peer.received.length).toBe(before);
     expect(bot.store.list().filter((s) => s.incident.texts.some((t) => t.text.includes('forged')))).toEqual([]);
