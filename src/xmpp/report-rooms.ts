@@ -48,7 +48,7 @@ export class ReportRooms {
   ) {
     this.now = opts.now ?? monotonicNow;
     const idleMs = this.idleMs();
-    this.timer = setInterval(() => void this.leaveIdle(), opts.sweepEveryMs ?? Math.min(idleMs / 10, 3_600_000));
+    this.timer = setInterval(() => void this.leaveIdle(), opts.sweepEveryMs ?? Math.min(idleMs / 10, 300_000));
     this.timer.unref();
     // Kicked or the room destroyed: it no longer counts, is not rejoined, and what waited for it goes elsewhere.
     deps.rooms.onLeft((room) => {
@@ -87,10 +87,16 @@ export class ReportRooms {
     return [...this.lastUsed.keys()];
   }
 
-  /** Leaves every room idle for longer than `rooms.idleLeaveHours`. */
+  /** Leaves every room idle for longer than `rooms.idleLeaveHours`, and every room whose rejoin (after a
+   * reconnect) failed: what waits for it is said in the default room rather than held for a day. */
   async leaveIdle(): Promise<void> {
     const limit = this.now() - this.idleMs();
     for (const [room, at] of [...this.lastUsed]) {
+      const rejoinFailed = this.deps.rooms.lastJoinError(room);
+      if (rejoinFailed !== undefined && !this.deps.rooms.isJoined(room)) {
+        await this.leave(room, `cannot rejoin: ${rejoinFailed}`);
+        continue;
+      }
       // Lines still waiting keep a room we are in; one we are out of (its rejoin failed) is left, its lines moved.
       const holds = this.deps.waiting(room) > 0 && this.deps.rooms.isJoined(room);
       if (at <= limit && !holds) await this.leave(room, `no incident for ${this.deps.config.rooms.idleLeaveHours} h`);

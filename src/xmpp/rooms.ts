@@ -119,6 +119,7 @@ export class Rooms {
         this.log.warn({ room, attempt, err: (err as Error).message }, 'join failed');
         await new Promise((r) => setTimeout(r, delay));
         delay *= 2;
+        if (!this.rooms.has(bareJid(room))) return false; // left meanwhile (leave() forgets it): do not bring it back
       }
     }
     return false;

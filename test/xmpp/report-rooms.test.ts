@@ -11,6 +11,7 @@ function setup(maxJoined: number, waiting = 0, refuse?: (room: string) => RoomJo
   const known = new Set<string>();
   const moved: Array<[string, string]> = [];
   const told: string[] = [];
+  const joinErrors = new Map<string, string>();
   const rooms = {
     join: async (room: string) => {
       known.add(room);
@@ -20,6 +21,7 @@ function setup(maxJoined: number, waiting = 0, refuse?: (room: string) => RoomJo
     },
     leave: async (room: string) => void (joined.delete(room), known.delete(room)),
     isJoined: (room: string) => joined.has(room),
+    lastJoinError: (room: string) => joinErrors.get(room),
     onLeft: () => undefined,
   } as unknown as Rooms;
   const config = parseConfig({
@@ -40,7 +42,7 @@ function setup(maxJoined: number, waiting = 0, refuse?: (room: string) => RoomJo
     },
     { now: () => now, sweepEveryMs: 1e9 },
   );
-  return { joined, known, moved, told, reportRooms, advance: (ms: number) => (now += ms) };
+  return { joined, known, moved, told, joinErrors, reportRooms, advance: (ms: number) => (now += ms) };
 }
 
 describe('ReportRooms', () => {
@@ -105,6 +107,19 @@ describe('ReportRooms', () => {
     advance(2 * 3_600_000);
     await reportRooms.leaveIdle();
     expect(reportRooms.list()).toEqual([]);
+    expect(moved).toEqual([['a@conference.example.org', 'ops@conference.example.org']]);
+    reportRooms.stop();
+  });
+
+  it('leaves a room whose rejoin failed at the next sweep, idle or not, its lines going to the default room', async () => {
+    const { joined, moved, joinErrors, reportRooms, advance } = setup(5, 2);
+    await reportRooms.use('a@conference.example.org');
+    await reportRooms.use('b@conference.example.org');
+    joined.delete('a@conference.example.org');
+    joinErrors.set('a@conference.example.org', 'cannot join a@conference.example.org: conflict');
+    advance(60_000);
+    await reportRooms.leaveIdle();
+    expect(reportRooms.list()).toEqual(['b@conference.example.org']);
     expect(moved).toEqual([['a@conference.example.org', 'ops@conference.example.org']]);
     reportRooms.stop();
   });
