@@ -61,7 +61,8 @@ export class ReportRooms {
   /** Joins `room` to announce in it (leaving the least recently used one if at the limit); throws if it cannot. */
   async use(room: string): Promise<string> {
     const key = bareJid(room);
-    if (!this.lastUsed.has(key)) {
+    const known = this.lastUsed.has(key);
+    if (!known) {
       while (this.lastUsed.size >= this.deps.config.rooms.maxJoined) {
         const oldest = this.lastUsed.keys().next().value as string;
         await this.leave(oldest, `at most rooms.maxJoined (${this.deps.config.rooms.maxJoined}) report rooms at once`);
@@ -69,6 +70,9 @@ export class ReportRooms {
     }
     this.lastUsed.delete(key);
     this.lastUsed.set(key, this.now());
+    // In it, joining, or out of it only while the stream is down (the rooms rejoin by themselves after a
+    // reconnect): the line waits for it. Only a failed join is tried again here.
+    if (known && this.deps.rooms.lastJoinError(key) === undefined) return key;
     try {
       await this.deps.rooms.join(key);
     } catch (err) {

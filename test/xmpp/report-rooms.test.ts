@@ -123,4 +123,16 @@ describe('ReportRooms', () => {
     expect(moved).toEqual([['a@conference.example.org', 'ops@conference.example.org']]);
     reportRooms.stop();
   });
+
+  it('keeps a room it is in while the stream is down: the line waits for the rejoin, nothing is forgotten', async () => {
+    let online = true;
+    const { joined, known, reportRooms } = setup(5, 0, () => (online ? undefined : new RoomJoinError('not connected')));
+    await reportRooms.use('a@conference.example.org');
+    online = false;
+    joined.delete('a@conference.example.org'); // the stream dropped
+    await expect(reportRooms.use('a@conference.example.org')).resolves.toBe('a@conference.example.org');
+    expect(known.has('a@conference.example.org')).toBe(true);
+    expect(reportRooms.list()).toEqual(['a@conference.example.org']);
+    reportRooms.stop();
+  });
 });
