@@ -64,5 +64,9 @@ describe('the config keys', () => {
     const base = { xmpp: { service: 'xmpp://127.0.0.1:5222', domain: 'example.org', username: 'bot', password: 'x' }, storage: { path: 'x.json' } };
     expect(() => parseConfig({ ...base, rooms: { default: 'ops@conference.example.org', maxJoined: 0 } })).toThrow(/rooms\.maxJoined: must be at least 1/);
     expect(() => parseConfig({ ...base, rooms: { default: 'ops@conference.example.org', operators: ['not a room'] } })).toThrow(/rooms\.operators\.0: must be a room JID/);
+    expect(() => parseConfig({ ...base, rooms: { default: 'ops@conference.example.org', operators: ['*@conference.example.org'] } })).toThrow(
+      /rooms\.operators\.0: must be one room \(room@service\): \*@service patterns belong in rooms\.allow/,
+    );
+    expect(() => parseConfig({ ...base, rooms: { default: 'ops@conference.example.org', maxJoined: 2.5 } })).toThrow(/rooms\.maxJoined/);
   });
 });
