@@ -31,6 +31,7 @@ import { routeIncoming } from './xmpp/incoming.js';
 import { checkIqReplies } from './xmpp/iq-request.js';
 import { PeerProfiles } from './xmpp/peer-profiles.js';
 import { ReportRooms } from './xmpp/report-rooms.js';
+import { tellAdmins } from './xmpp/admin-notice.js';
 import { DefaultRoomKeeper, type DefaultRoomStatus, type RoomKeeperTiming } from './xmpp/room-keeper.js';
 import { Rooms } from './xmpp/rooms.js';
 import { guardStanzaSize } from './xmpp/stanza-guard.js';
@@ -106,7 +107,14 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     ...(opts.roomIntervalMs ? { intervalMs: opts.roomIntervalMs } : {}),
     ...(config.http ? { onAnnounced: (ms: number) => metrics?.announced(ms / 1000) } : {}),
   });
-  const reportRooms = new ReportRooms({ rooms, config, log, waiting: (room) => announcer.waiting(room) });
+  const reportRooms = new ReportRooms({
+    rooms,
+    config,
+    log,
+    waiting: (room) => announcer.waiting(room),
+    moveWaiting: (from, to) => announcer.moveWaiting(from, to),
+    tellAdmins: (text) => tellAdmins({ xmpp, config, log }, text),
+  });
   // Said once when the store stops being able to write (a full disk) and once when it writes again.
   store.onHealthChange((health) => {
     const line = storeHealthLine(health);

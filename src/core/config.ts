@@ -25,7 +25,9 @@ const roomJid = z
   .string()
   .refine((v) => checkJid(v) === undefined && v.includes('@') && !v.includes('/'), {
     message: 'must be a room JID (room@service)',
-  });
+  })
+  // A pattern here would not be one: the bot would create a room named `*` and give its owners rights.
+  .refine((v) => !v.startsWith('*@'), { message: 'must be one room (room@service): *@service patterns belong in rooms.allow' });
 
 const peerSchema = z.strictObject({
   jid: jid('full JID, bare JID or domain'),
