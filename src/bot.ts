@@ -140,11 +140,13 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     );
   };
   const profiles = new PeerProfiles(xmpp, config, log);
+  /** Peers told about in the room as failing on inquiries (Metronome): once per peer per run of this bot. */
+  const warnedInquiries = new Set<string>();
   const delivery = new Delivery(
     xmpp,
     store,
     {
-      shapePayload: (entry, payload) => shapeFor({ profiles, config, announcer }, entry, payload),
+      shapePayload: (entry, payload) => shapeFor({ profiles, config, announcer, warnedInquiries }, entry, payload),
       retryMinMs: config.outbox.retryMinSeconds * 1000,
       retryMaxMs: config.outbox.retryMaxSeconds * 1000,
       giveUpAfterMs: config.outbox.giveUpAfterMinutes * 60_000,
@@ -314,18 +316,15 @@ async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome, kind:
   });
 }
 
-/** Peers told in the room that Metronome fails on inquiries about incidents it knows (once per peer per run). */
-const warnedInquiries = new Set<string>();
-
 /** Shapes an owed payload for the peer's software, just before it goes out (see src/protocol/peer-profile.ts). */
 async function shapeFor(
-  deps: { profiles: PeerProfiles; config: Config; announcer: Announcer },
+  deps: { profiles: PeerProfiles; config: Config; announcer: Announcer; warnedInquiries: Set<string> },
   entry: OutboxEntry,
   payload: Element,
 ): Promise<Element> {
   const { profile } = await deps.profiles.profileOf(entry.to);
-  if (profile === 'metronome' && payload.name === 'inquiry' && !warnedInquiries.has(entry.to.toLowerCase())) {
-    warnedInquiries.add(entry.to.toLowerCase());
+  if (profile === 'metronome' && payload.name === 'inquiry' && !deps.warnedInquiries.has(entry.to.toLowerCase())) {
+    deps.warnedInquiries.add(entry.to.toLowerCase());
     deps.announcer.say(
       deps.config.rooms.default,
       line`${entry.to} runs Metronome, whose handler fails on inquiries about incidents it knows: it may never answer the ${entry.purpose}.`,
