@@ -1,6 +1,9 @@
 /** Every command, in the order `!help` and the manual list them. */
 import type { CommandSpec } from '../src/triage/command.js';
 import ack from './ack.js';
+import block from './block.js';
+import blocks from './blocks.js';
+import unblock from './unblock.js';
 import exportCommand from './export.js';
 import forward from './forward.js';
 import help from './help.js';
@@ -34,6 +37,9 @@ export const allCommands: readonly CommandSpec[] = [
   report,
   inquire,
   request,
+  block,
+  unblock,
+  blocks,
   outbox,
   peers,
   search,

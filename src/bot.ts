@@ -34,6 +34,8 @@ import { BotMetrics } from './ops/metrics.js';
 import { startHttp } from './ops/http.js';
 import { reloadConfig, type ReloadResult } from './ops/reload.js';
 import { shapeForProfile } from './protocol/peer-profile.js';
+import { routeAbuseReports } from './mitigation/abuse-route.js';
+import { keepRtblNode } from './mitigation/rtbl.js';
 
 export interface BotOptions {
   log: Logger;
@@ -155,6 +157,8 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     (entry, outcome) => reportDelivery({ xmpp, config, announcer, count, log }, entry, outcome),
   );
   const routes = routeIncoming({ xmpp, config, store, log, announce, count, kickDelivery: () => delivery.kick(), ...(metrics ? { observe: metrics } : {}) });
+  routeAbuseReports({ xmpp, config, store, log, count, say: (room, text) => announcer.say(room, text) });
+  keepRtblNode(xmpp, config, log);
   const selfJid = `${config.xmpp.username}@${config.xmpp.domain}/${config.xmpp.resource}`;
   const services = createServices({
     peerProfile: (jid) => profiles.known(jid),
@@ -323,6 +327,8 @@ async function shapeFor(
   entry: OutboxEntry,
   payload: Element,
 ): Promise<Element> {
+  // Pubsub publications (the block list) go to a pubsub service, not a peer: nothing to shape, no version to ask.
+  if (payload.name === 'pubsub') return payload;
   const { profile } = await deps.profiles.profileOf(entry.to);
   if (profile === 'metronome' && payload.name === 'inquiry' && !warnedInquiries.has(entry.to.toLowerCase())) {
     warnedInquiries.add(entry.to.toLowerCase());
