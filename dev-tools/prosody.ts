@@ -47,6 +47,14 @@ export interface ProsodyOptions {
    * that sends a bigger stanza gets the stream error policy-violation ("XML stanza is too big") and is disconnected.
    */
   stanzaSizeLimit?: number;
+  /**
+   * A pubsub component `pubsub.<first host>` and a second MUC `rtbl.<first host>` running Debian prosody-modules'
+   * `mod_muc_rtbl` (+ `mod_pubsub_subscription`) subscribed to `node` there: a blocked JID is refused entry by
+   * Prosody itself. `publishers` become admins of the pubsub component (node owners: they may create and publish).
+   * The node is created by the MUC's own subscription at start-up (`autocreate_on_subscribe`), since mod_muc_rtbl
+   * subscribes only once, when it loads.
+   */
+  rtbl?: { publishers: string[]; node?: string };
 }
 
 /**
@@ -245,8 +253,26 @@ class Server {
       '',
       ...(muc ? this.hosts.map((h) => `Component ${lua(`conference.${h}`)} "muc"`) : []),
       '',
+      ...this.rtblLines(),
+      '',
     ];
     return lines.join('\n');
+  }
+
+  /** The pubsub service before the MUC that subscribes to it, so it is there when mod_muc_rtbl loads. */
+  private rtblLines(): string[] {
+    const rtbl = this.opts.rtbl;
+    if (!rtbl) return [];
+    const host = this.hosts[0]!;
+    return [
+      `Component ${lua(`pubsub.${host}`)} "pubsub"`,
+      `  admins = { ${rtbl.publishers.map(lua).join(', ')} }`,
+      '  autocreate_on_subscribe = true',
+      `Component ${lua(`rtbl.${host}`)} "muc"`,
+      '  modules_enabled = { "muc_rtbl" }',
+      `  muc_rtbl_jid = ${lua(`pubsub.${host}`)}`,
+      `  muc_rtbl_node = ${lua(rtbl.node ?? 'muc_bans_sha256')}`,
+    ];
   }
 
   /** The direct TLS listener: its port and the certificate it presents (the same as STARTTLS's). */

@@ -1,0 +1,155 @@
+/**
+ * From abuse report to block, end to end on a real Prosody: a forwarded XEP-0377 report becomes one incident
+ * (a second one is grouped into it), `!block` + `confirm` publishes on a real pubsub node, and Prosody's own
+ * mod_muc_rtbl (Debian prosody-modules), subscribed to that node, refuses the spammer's join; `!unblock` lets it in.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import xml from '@xmpp/xml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBot, type Bot } from '../../src/bot.js';
+import { parseConfig } from '../../src/core/config.js';
+import { silentLogger } from '../../src/log.js';
+import { nextStanza, sleep, startProsody, until, type Client, type Element, type Prosody } from '../../dev-tools/prosody.js';
+import { botConfigJson, observeRoom, type RoomObserver } from '../../dev-tools/room.js';
+
+const HOME = 'home.localhost';
+const PEER = 'peer.localhost';
+const PASSWORD = 's3cret-pw';
+const BOT = `incidents@${HOME}`;
+const SPAMMER = `spammer@${PEER}`;
+const LOBBY = `lobby@rtbl.${HOME}`;
+
+let prosody: Prosody;
+let bot: Bot;
+let alice: Client;
+let spammer: Client;
+let reporter: Client;
+let operators: RoomObserver;
+
+/** Joins the lobby and leaves again: 'joined', or the error condition Prosody answered with. */
+async function tryJoin(client: Client, nick: string): Promise<string> {
+  const to = `${LOBBY}/${nick}`;
+  const answer = nextStanza(client, (el: Element) => el.is('presence') && String(el.attrs.from) === to, 10_000);
+  await client.send(xml('presence', { to }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
+  const el = await answer;
+  if (el.attrs.type === 'error') return el.getChild('error')?.getChildElements()[0]?.name ?? 'error';
+  await client.send(xml('presence', { to, type: 'unavailable' }));
+  return 'joined';
+}
+
+/** A report as mod_report_forward sends it (../shared/peers/README.md), here from a trusted reporting account. */
+function abuseReport(text: string): Element {
+  return xml(
+    'message',
+    { to: `${BOT}/bot` },
+    xml('body', {}, `SPAM/ABUSE REPORT\n\nReported JID: ${SPAMMER}`),
+    xml(
+      'report',
+      { xmlns: 'urn:xmpp:reporting:1', reason: 'urn:xmpp:reporting:spam' },
+      xml('text', {}, 'unsolicited ads'),
+      xml('jid', { xmlns: 'urn:xmpp:jid:0' }, SPAMMER),
+      xml(
+        'forwarded',
+        { xmlns: 'urn:xmpp:forward:0' },
+        xml('delay', { xmlns: 'urn:xmpp:delay', stamp: '2026-12-03T06:00:00Z' }),
+        xml('message', { xmlns: 'jabber:client', from: `${SPAMMER}/x`, to: `victim@${PEER}`, type: 'chat' }, xml('body', {}, text)),
+      ),
+    ),
+  );
+}
+
+/** Sends a command to the bot by direct message and resolves with its answer. */
+async function command(text: string): Promise<string> {
+  const answer = nextStanza(alice, (el: Element) => el.is('message') && String(el.attrs.from).startsWith(BOT) && !!el.getChildText('body'), 10_000);
+  await alice.send(xml('message', { to: `${BOT}/bot`, type: 'chat' }, xml('body', {}, text)));
+  return (await answer).getChildText('body') ?? '';
+}
+
+/**
+ * The pubsub service answers the publish before its notification has reached the MUC service: wait for the join
+ * outcome Prosody gives once the notification has been applied (each try is a real join attempt).
+ */
+async function joinOutcomeBecomes(client: Client, wanted: string): Promise<string> {
+  let last = '';
+  for (let i = 0; i < 50; i++) {
+    last = await tryJoin(client, `try${i}`);
+    if (last === wanted) return last;
+    await sleep(100);
+  }
+  return last;
+}
+
+const rtblOwed = () => bot.store.outbox.filter((e) => e.purpose.startsWith('rtbl ')).length;
+
+beforeAll(async () => {
+  prosody = await startProsody({ hosts: [HOME, PEER], rtbl: { publishers: [BOT] } });
+  for (const [user, host] of [['incidents', HOME], ['alice', HOME], ['spammer', PEER], ['reports', PEER]] as const) {
+    await prosody.register(user, host, PASSWORD);
+  }
+  const storagePath = join(await mkdtemp(join(tmpdir(), 'incident-bot-rtbl-')), 'incidents.json');
+  const config = parseConfig({
+    ...botConfigJson({
+      service: prosody.service,
+      domain: HOME,
+      username: 'incidents',
+      password: PASSWORD,
+      storagePath,
+      defaultRoom: `operators@${prosody.mucOf(HOME)}`,
+      admins: [`alice@${HOME}`],
+      peers: [{ jid: `reports@${PEER}`, trust: 'trusted' }],
+    }),
+    rtbl: { service: `pubsub.${HOME}` },
+  });
+  bot = await startBot(config, { log: silentLogger(), roomIntervalMs: 20 });
+  alice = await prosody.client({ username: 'alice', host: HOME, password: PASSWORD });
+  spammer = await prosody.client({ username: 'spammer', host: PEER, password: PASSWORD });
+  reporter = await prosody.client({ username: 'reports', host: PEER, password: PASSWORD });
+  operators = await observeRoom(alice, config.rooms.default, 'alice');
+  await operators.waitForOccupant('incident-bot');
+  // Alice owns the lobby, so the spammer joins it unaffiliated (mod_muc_rtbl never checks affiliated users).
+  await observeRoom(alice, LOBBY, 'alice-lobby');
+}, 60_000);
+
+afterAll(async () => {
+  await bot?.stop();
+  await prosody?.stop();
+});
+
+describe('abuse reports in, block list out (Prosody mod_muc_rtbl)', () => {
+  it('groups reports into one incident, and a confirmed !block makes Prosody refuse the spammer', async () => {
+    expect(await tryJoin(spammer, 'spam1')).toBe('joined');
+
+    await reporter.send(abuseReport('buy cheap watches'));
+    const first = await operators.waitFor((b) => b.includes(`spam by ${SPAMMER}`), 10_000);
+    expect(first).toMatch(/^#\d+ spam by spammer@peer\.localhost — 1 report from 1 server/);
+    const number = Number(/^#(\d+)/.exec(first)![1]);
+
+    await reporter.send(abuseReport('buy cheap watches again'));
+    await until(() => bot.store.getByNumber(number)?.abuse?.count === 2, 10_000, 'the second report grouped');
+    expect(bot.store.findOpenBySource(SPAMMER)?.number).toBe(number);
+    expect(bot.store.getByNumber(number)!.abuse!.evidence.map((e) => e.text)).toEqual(['buy cheap watches', 'buy cheap watches again']);
+
+    const plan = await command(`block #${number}`);
+    expect(plan).toContain(`would block: ${SPAMMER}`);
+    expect(rtblOwed()).toBe(0);
+    expect(await command(`block #${number} confirm`)).toContain('published');
+    await until(() => rtblOwed() === 0, 15_000, 'the publish answered by the pubsub service');
+    expect(await joinOutcomeBecomes(spammer, 'forbidden')).toBe('forbidden');
+
+    const listed = await command('blocks');
+    expect(listed).toContain(`${SPAMMER} — #${number} — by alice@${HOME}`);
+    const history = bot.store.getByNumber(number)!.incident.history;
+    expect(history.map((h) => h.action)).toContain('block-host');
+
+    expect(await command(`unblock #${number}`)).toContain('retracted');
+    await until(() => rtblOwed() === 0, 15_000, 'the retract answered by the pubsub service');
+    expect(await joinOutcomeBecomes(spammer, 'joined')).toBe('joined');
+  }, 90_000);
+
+  it('refuses to block an admin', async () => {
+    const stored = bot.store.findOpenBySource(SPAMMER)!;
+    expect(await command(`block #${stored.number} alice@${HOME}`)).toContain('refused');
+  });
+});
