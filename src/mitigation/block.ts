@@ -46,7 +46,8 @@ export function refusal(target: string, config: Pick<Config, 'admins' | 'xmpp'>)
 
 /** The targets named (or the incident's JID sources), normalised; or why not. */
 export function planTargets(stored: StoredIncident, named: readonly string[], config: Pick<Config, 'admins' | 'xmpp'>): { targets: string[] } | { error: string } {
-  const raw = named.length > 0 ? [...named] : jidsOf(stored.incident.sources);
+  // The incident's sources may be full JIDs (a resource): mod_muc_rtbl blocks by bare JID.
+  const raw = named.length > 0 ? [...named] : jidsOf(stored.incident.sources).map(bareJid);
   if (raw.length === 0) return { error: `#${stored.number} names no JID source: say what to block, e.g. !block #${stored.number} spammer@evil.example` };
   const targets: string[] = [];
   for (const value of raw) {

@@ -1,0 +1,96 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IncidentStore } from '../../src/core/store.js';
+import { rtblHash, normaliseTarget, publishPayload, retractPayload } from '../../src/mitigation/rtbl.js';
+import { makeWorld, type World } from '../commands/world.js';
+
+const RTBL = { service: 'pubsub.example.org', node: 'muc_bans_sha256', stormWindowSeconds: 600 };
+
+describe('hashing as mod_muc_rtbl does', () => {
+  it('is the lowercase hex SHA-256 of the bare JID or domain', () => {
+    // FIPS 180-2 test vector.
+    expect(rtblHash('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(normaliseTarget('Spammer@Evil.Example')).toBe('spammer@evil.example');
+    expect(normaliseTarget('spammer@evil.example/phone')).toEqual({ error: expect.stringMatching(/not a full JID/) });
+  });
+
+  it('publishes one item per entity, and retracts with notify so subscribers hear of it', () => {
+    const stored = { number: 7, incident: { id: 'abc' } } as never;
+    const pub = publishPayload(RTBL, 'spammer@evil.example', stored, 'spam');
+    const item = pub.getChild('publish')!.getChild('item')!;
+    expect(pub.getChild('publish')!.attrs.node).toBe('muc_bans_sha256');
+    expect(item.attrs.id).toBe(rtblHash('spammer@evil.example'));
+    expect(item.getChild('report', 'urn:xmpp:reporting:1')!.attrs.reason).toBe('urn:xmpp:reporting:spam');
+    const retract = retractPayload(RTBL, 'spammer@evil.example').getChild('retract')!;
+    expect(retract.attrs.notify).toBe('true');
+    expect(retract.getChild('item')!.attrs.id).toBe(rtblHash('spammer@evil.example'));
+  });
+});
+
+describe('!block, !unblock, !blocks', () => {
+  let w: World;
+  let n: number;
+  beforeEach(async () => {
+    w = await makeWorld();
+    (w.config as { rtbl?: typeof RTBL }).rtbl = RTBL;
+    n = w.add((s) => {
+      s.incident.sources = [{ addresses: [{ kind: 'jid', value: 'bot77@evil.example/r' }], counters: [], roles: [] }];
+    }).number;
+  });
+  afterEach(() => w.close());
+  const owed = () => w.store.outbox.filter((e) => e.purpose.startsWith('rtbl '));
+
+  it('lists first and publishes only on confirm', async () => {
+    const plan = await w.run(`!block #${n}`);
+    expect(plan.replies[0]).toBe(`#${n} would block: bot77@evil.example. Type !block #${n} confirm to publish.`);
+    expect(owed()).toHaveLength(0);
+    const done = await w.run(`!block #${n} confirm`);
+    expect(done.replies[0]).toContain('published on pubsub.example.org/muc_bans_sha256');
+    expect(owed().map((e) => [e.to, e.iqType, e.purpose])).toEqual([['pubsub.example.org', 'set', 'rtbl publish bot77@evil.example']]);
+    expect(owed()[0]!.payload).toContain(`id="${rtblHash('bot77@evil.example')}"`);
+    expect(w.store.getByNumber(n)!.incident.history.at(-1)!.action).toBe('block-host');
+    expect(w.calls.revise).toEqual([{ number: n, purpose: 'blocked' }]);
+    // A second confirm has nothing to apply.
+    expect((await w.run(`!block #${n} confirm`)).replies[0]).toMatch(/Nothing to confirm/);
+  });
+
+  it('warns that a domain blocks a whole server', async () => {
+    expect((await w.run(`!block #${n} evil.example`)).replies[0]).toMatch(/WARNING: evil.example blocks every account/);
+  });
+
+  it('refuses admins, their servers and its own server', async () => {
+    expect((await w.run(`!block #${n} alice@example.org`)).replies[0]).toMatch(/refused: alice@example.org is an admin/);
+    expect((await w.run(`!block #${n} example.org`)).replies[0]).toMatch(/refused/);
+    expect((await w.run(`!block #${n} confirm`)).replies[0]).toMatch(/Nothing to confirm/);
+  });
+
+  it('owed publications survive a restart (the outbox is in the store)', async () => {
+    await w.run(`!block #${n}`);
+    await w.run(`!block #${n} confirm`);
+    await w.store.close();
+    const reopened = await IncidentStore.open(w.config.storage.path);
+    try {
+      expect(reopened.outbox.filter((e) => e.purpose.startsWith('rtbl ')).map((e) => e.purpose)).toEqual(['rtbl publish bot77@evil.example']);
+    } finally {
+      await reopened.close();
+      w.store = await IncidentStore.open(w.config.storage.path);
+    }
+  });
+
+  it('!blocks shows what is published and pending; !unblock by JID retracts it', async () => {
+    await w.run(`!block #${n}`);
+    await w.run(`!block #${n} confirm`);
+    const list = (await w.run('!blocks')).replies[0]!;
+    expect(list).toContain('1 blocked, 1 pending');
+    expect(list).toContain(`bot77@evil.example — #${n} — by alice@example.org/laptop`);
+    expect((await w.run('!unblock Bot77@evil.example')).replies[0]).toContain('retracted');
+    expect(owed().map((e) => e.purpose)).toEqual(['rtbl publish bot77@evil.example', 'rtbl retract bot77@evil.example']);
+    expect((await w.run('!blocks')).replies[0]).toContain('0 blocked, 2 pending');
+    expect((await w.run('!unblock bot77@evil.example')).replies[0]).toMatch(/not on the block list/);
+  });
+
+  it('says so when no block list is configured, and is for admins', async () => {
+    delete (w.config as { rtbl?: unknown }).rtbl;
+    expect((await w.run(`!block #${n}`)).replies[0]).toMatch(/No block list is configured/);
+    expect((await w.run(`!blocks`, 'user')).replies.join(' ')).not.toContain('Block list');
+  });
+});
