@@ -12,6 +12,7 @@ import { startBot, type Bot } from '../../src/bot.js';
 import { parseConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/log.js';
 import { nextStanza, sleep, startProsody, until, type Client, type Element, type Prosody } from '../../dev-tools/prosody.js';
+import { abuseReportMessage } from '../../dev-tools/peers.js';
 import { botConfigJson, observeRoom, type RoomObserver } from '../../dev-tools/room.js';
 
 const HOME = 'home.localhost';
@@ -37,27 +38,6 @@ async function tryJoin(client: Client, nick: string): Promise<string> {
   if (el.attrs.type === 'error') return el.getChild('error')?.getChildElements()[0]?.name ?? 'error';
   await client.send(xml('presence', { to, type: 'unavailable' }));
   return 'joined';
-}
-
-/** A report as mod_report_forward sends it (../shared/peers/README.md), here from a trusted reporting account. */
-function abuseReport(text: string): Element {
-  return xml(
-    'message',
-    { to: `${BOT}/bot` },
-    xml('body', {}, `SPAM/ABUSE REPORT\n\nReported JID: ${SPAMMER}`),
-    xml(
-      'report',
-      { xmlns: 'urn:xmpp:reporting:1', reason: 'urn:xmpp:reporting:spam' },
-      xml('text', {}, 'unsolicited ads'),
-      xml('jid', { xmlns: 'urn:xmpp:jid:0' }, SPAMMER),
-      xml(
-        'forwarded',
-        { xmlns: 'urn:xmpp:forward:0' },
-        xml('delay', { xmlns: 'urn:xmpp:delay', stamp: '2026-12-03T06:00:00Z' }),
-        xml('message', { xmlns: 'jabber:client', from: `${SPAMMER}/x`, to: `victim@${PEER}`, type: 'chat' }, xml('body', {}, text)),
-      ),
-    ),
-  );
 }
 
 /** Sends a command to the bot by direct message and resolves with its answer. */
@@ -121,12 +101,12 @@ describe('abuse reports in, block list out (Prosody mod_muc_rtbl)', () => {
   it('groups reports into one incident, and a confirmed !block makes Prosody refuse the spammer', async () => {
     expect(await tryJoin(spammer, 'spam1')).toBe('joined');
 
-    await reporter.send(abuseReport('buy cheap watches'));
+    await reporter.send(abuseReportMessage(`${BOT}/bot`, SPAMMER, 'buy cheap watches'));
     const first = await operators.waitFor((b) => b.includes(`spam by ${SPAMMER}`), 10_000);
     expect(first).toMatch(/^#\d+ spam by spammer@peer\.localhost — 1 report from 1 server/);
     const number = Number(/^#(\d+)/.exec(first)![1]);
 
-    await reporter.send(abuseReport('buy cheap watches again'));
+    await reporter.send(abuseReportMessage(`${BOT}/bot`, SPAMMER, 'buy cheap watches again'));
     await until(() => bot.store.getByNumber(number)?.abuse?.count === 2, 10_000, 'the second report grouped');
     expect(bot.store.findOpenBySource(SPAMMER)?.number).toBe(number);
     expect(bot.store.getByNumber(number)!.abuse!.evidence.map((e) => e.text)).toEqual(['buy cheap watches', 'buy cheap watches again']);
