@@ -3,7 +3,7 @@
  * (a second one is grouped into it), `!block` + `confirm` publishes on a real pubsub node, and Prosody's own
  * mod_muc_rtbl (Debian prosody-modules), subscribed to that node, refuses the spammer's join; `!unblock` lets it in.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import xml from '@xmpp/xml';
@@ -61,6 +61,13 @@ async function joinOutcomeBecomes(client: Client, wanted: string): Promise<strin
   return last;
 }
 
+/** What to look at when Prosody did not apply the list: the bot's counters and Prosody's RTBL and pubsub lines. */
+async function diagnostics(): Promise<string> {
+  const log = await readFile(join(prosody.dir, 'prosody.log'), 'utf8').catch(() => '');
+  const lines = log.split('\n').filter((l) => /rtbl|pubsub/i.test(l));
+  return `bot stats ${JSON.stringify(Object.fromEntries(bot.stats))}\n${lines.slice(-20).join('\n')}`;
+}
+
 const rtblOwed = () => bot.store.outbox.filter((e) => e.purpose.startsWith('rtbl ')).length;
 
 beforeAll(async () => {
@@ -116,7 +123,7 @@ describe('abuse reports in, block list out (Prosody mod_muc_rtbl)', () => {
     expect(rtblOwed()).toBe(0);
     expect(await command(`block #${number} confirm`)).toContain('published');
     await until(() => rtblOwed() === 0, 15_000, 'the publish answered by the pubsub service');
-    expect(await joinOutcomeBecomes(spammer, 'forbidden')).toBe('forbidden');
+    expect(await joinOutcomeBecomes(spammer, 'forbidden'), await diagnostics()).toBe('forbidden');
 
     const listed = await command('blocks');
     expect(listed).toContain(`${SPAMMER} — #${number} — by alice@${HOME}`);
@@ -125,7 +132,7 @@ describe('abuse reports in, block list out (Prosody mod_muc_rtbl)', () => {
 
     expect(await command(`unblock #${number}`)).toContain('retracted');
     await until(() => rtblOwed() === 0, 15_000, 'the retract answered by the pubsub service');
-    expect(await joinOutcomeBecomes(spammer, 'joined')).toBe('joined');
+    expect(await joinOutcomeBecomes(spammer, 'joined'), await diagnostics()).toBe('joined');
   }, 90_000);
 
   it('refuses to block an admin', async () => {
