@@ -1,4 +1,5 @@
 import { ADDRESS_CHARS, classification, severityText, timesText } from '../src/core/announce.js';
+import { mitigationLines } from '../src/mitigation/describe.js';
 import { clip, foldList, line } from '../src/core/flat-text.js';
 import type { StoredIncident } from '../src/core/store.js';
 import { ipsOf, jidsOf, type LocalizedText, type NetworkNode } from '../src/protocol/incident.js';
@@ -87,6 +88,7 @@ export function describeIncident(stored: StoredIncident, numberOf: (id: string) 
   }
   lines.push(line`Known by: ${stored.knownBy.length ? foldList(stored.knownBy, { max: ITEMS_SHOWN, each: ADDRESS_CHARS }) : 'nobody else'}`);
   if (stored.versions.length > 1) lines.push(line`Versions received: ${stored.versions.length}`);
+  lines.push(...mitigationLines(stored));
   if (stored.intakeNotes?.length) {
     // Liberal intake: what was odd in the document is shown, not silently lost or refused.
     lines.push(line`Intake notes (odd but accepted, ${stored.intakeNotes.length}):`);

@@ -94,3 +94,34 @@ describe('!block, !unblock, !blocks', () => {
     expect((await w.run(`!blocks`, 'user')).replies.join(' ')).not.toContain('Block list');
   });
 });
+
+describe('!show', () => {
+  it('shows the abuse tally, its evidence and the block-list entries', async () => {
+    const w = await makeWorld();
+    try {
+      (w.config as { rtbl?: typeof RTBL }).rtbl = RTBL;
+      const n = w.add((s) => {
+        s.incident.sources = [{ addresses: [{ kind: 'jid', value: 'bot77@evil.example' }], counters: [], roles: [] }];
+        s.abuse = { jid: 'bot77@evil.example', reason: 'spam', count: 3, reporters: ['a.example', 'b.example'], evidence: [{ reporter: 'a.example', at: 'x', sender: 'bot77@evil.example/r', text: 'buy' }] };
+      }).number;
+      await w.run(`!block #${n}`);
+      await w.run(`!block #${n} confirm`);
+      const shown = (await w.run(`!show #${n}`)).replies.join('\n');
+      expect(shown).toContain('Abuse reports: 3 about bot77@evil.example (spam) from a.example, b.example');
+      expect(shown).toContain('evidence (via a.example) bot77@evil.example/r: buy');
+      expect(shown).toContain('Block list: bot77@evil.example — blocked (published by alice@example.org/laptop');
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('config', () => {
+  it('names the key of a bad rtbl entry', async () => {
+    const { parseConfig, ConfigError } = await import('../../src/core/config.js');
+    const base = { xmpp: { service: 'xmpp://127.0.0.1:5222', domain: 'example.org', username: 'bot', password: 'pw' }, rooms: { default: 'ops@conference.example.org' }, storage: { path: '/tmp/x.json' } };
+    expect(() => parseConfig({ ...base, rtbl: { service: 'a@@b' } })).toThrow(ConfigError);
+    expect(() => parseConfig({ ...base, rtbl: { service: 'a@@b' } })).toThrow(/rtbl\.service/);
+    expect(parseConfig({ ...base, rtbl: { service: 'pubsub.example.org' } }).rtbl).toEqual({ service: 'pubsub.example.org', node: 'muc_bans_sha256', stormWindowSeconds: 600 });
+  });
+});
