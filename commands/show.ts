@@ -1,5 +1,6 @@
 import { ADDRESS_CHARS, classification, severityText, timesText } from '../src/core/announce.js';
-import { mitigationLines } from '../src/mitigation/describe.js';
+import { listedLines, mitigationLines } from '../src/mitigation/describe.js';
+import { followedListsOf } from '../src/mitigation/rtbl-follow.js';
 import { clip, foldList, line } from '../src/core/flat-text.js';
 import type { StoredIncident } from '../src/core/store.js';
 import { ipsOf, jidsOf, type LocalizedText, type NetworkNode } from '../src/protocol/incident.js';
@@ -116,6 +117,7 @@ export default defineCommand({
     if (!stored) return;
     const store = ctx.services.store;
     const numberOf = (id: string) => store.numberOf(id.toLowerCase()) ?? store.numberOfId(id);
-    ctx.reply(describeIncident(stored, numberOf));
+    const listed = listedLines(stored, followedListsOf(ctx.services.config));
+    ctx.reply([describeIncident(stored, numberOf), ...listed].join('\n'));
   },
 });

@@ -36,6 +36,7 @@ import { reloadConfig, type ReloadResult } from './ops/reload.js';
 import { shapeForProfile } from './protocol/peer-profile.js';
 import { routeAbuseReports } from './mitigation/abuse-route.js';
 import { keepRtblNode } from './mitigation/rtbl.js';
+import { followBlockLists } from './mitigation/rtbl-follow.js';
 
 export interface BotOptions {
   log: Logger;
@@ -159,6 +160,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   const routes = routeIncoming({ xmpp, config, store, log, announce, count, kickDelivery: () => delivery.kick(), ...(metrics ? { observe: metrics } : {}) });
   routeAbuseReports({ xmpp, config, store, log, count, say: (room, text) => announcer.say(room, text) });
   keepRtblNode(xmpp, config, log);
+  followBlockLists(xmpp, config, log);
   const selfJid = `${config.xmpp.username}@${config.xmpp.domain}/${config.xmpp.resource}`;
   const services = createServices({
     peerProfile: (jid) => profiles.known(jid),

@@ -14,6 +14,7 @@ import { domainOf } from '../protocol/validate.js';
 import type { Client } from '../xmpp/connection.js';
 import { decodeAbuseReport, fileAbuseReport, findAbuseReport } from './abuse-reports.js';
 import { DEFAULT_STORM_WINDOW_SECONDS } from './rtbl-config.js';
+import { followedListsOf, type Listing } from './rtbl-follow.js';
 
 export interface AbuseRouteDeps {
   xmpp: Client;
@@ -33,7 +34,7 @@ export function abuseReporterTrusted(from: string, config: Pick<Config, 'peers' 
 }
 
 /** The room line: `#31 spam by bot77@evil.example — 14 reports from 5 servers`. */
-export function abuseLine(stored: StoredIncident): string {
+export function abuseLine(stored: StoredIncident, listings: readonly Listing[] = []): string {
   const tally = stored.abuse!;
   const reports = `${tally.count} report${tally.count === 1 ? '' : 's'}`;
   const servers = `${tally.reporters.length} server${tally.reporters.length === 1 ? '' : 's'}`;
@@ -41,7 +42,8 @@ export function abuseLine(stored: StoredIncident): string {
   const evidence = last?.text ? line` — "${clip(last.text, 120)}"` : '';
   const untrusted = stored.trusted ? '' : ' (untrusted reporter)';
   const hint = tally.count === 1 ? ` — !block #${stored.number} to put it on the block list` : '';
-  return line`#${stored.number} ${tally.reason} by ${clip(tally.jid, 200)} — ${reports} from ${servers}${untrusted}${evidence}` + hint;
+  const listed = listings.map((l) => line` — listed on ${clip(l.list, 300)} since ${l.since}`).join('');
+  return line`#${stored.number} ${tally.reason} by ${clip(tally.jid, 200)} — ${reports} from ${servers}${untrusted}${listed}${evidence}` + hint;
 }
 
 /** Remembers when each incident last got a line, so a storm of reports gives one line per window. */
@@ -94,5 +96,6 @@ async function onAbuseReport(deps: AbuseRouteDeps, gate: StormGate, stanza: Elem
   await deps.store.commit();
   deps.count('received-abuse-report');
   deps.log.info({ from: domainOf(from), number: outcome.stored.number, change: outcome.change, count: outcome.stored.abuse?.count }, 'abuse report filed');
-  if (gate.pass(outcome.stored.number)) deps.say(deps.config.rooms.default, abuseLine(outcome.stored));
+  const listings = followedListsOf(deps.config)?.listingsOf(report.jid) ?? [];
+  if (gate.pass(outcome.stored.number)) deps.say(deps.config.rooms.default, abuseLine(outcome.stored, listings));
 }

@@ -1,6 +1,16 @@
 /** The `!show` lines for an incident's abuse-report tally and block-list entries (peer text flattened and clipped). */
 import { clip, line } from '../core/flat-text.js';
 import type { StoredIncident } from '../core/store.js';
+import { jidsOf } from '../protocol/incident.js';
+import type { FollowedLists } from './rtbl-follow.js';
+
+/** `Listed: x on rtbl.example/muc_bans_sha256 since …` for each JID source on a followed block list. */
+export function listedLines(stored: StoredIncident, lists: FollowedLists | undefined): string[] {
+  if (!lists) return [];
+  return jidsOf(stored.incident.sources).flatMap((jid) =>
+    lists.listingsOf(jid).map((l) => line`Listed: ${clip(jid, 200)} on ${clip(l.list, 300)} since ${l.since}`),
+  );
+}
 
 export function mitigationLines(stored: StoredIncident): string[] {
   const lines: string[] = [];

@@ -13,6 +13,15 @@ export const rtblSchema = z.strictObject({
   node: z.string().min(1, 'must not be empty').default(RTBL_DEFAULT_NODE),
   /** Abuse reports about one JID within this many seconds give at most one room line per incident. */
   stormWindowSeconds: z.number().positive().default(600),
+  /** Others' block lists to follow (e.g. xmppbl.org's): an incident whose source is listed says so. */
+  follow: z
+    .array(
+      z.strictObject({
+        service: z.string().refine((v) => checkJid(v) === undefined && !v.includes('/'), { message: 'must be a pubsub service JID' }),
+        node: z.string().min(1, 'must not be empty').default(RTBL_DEFAULT_NODE),
+      }),
+    )
+    .default([]),
 });
 
 /** Abuse-report settings used when `rtbl` is not configured (reports still become incidents). */

@@ -13,6 +13,8 @@ import { parseConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/log.js';
 import { nextStanza, sleep, startProsody, until, type Client, type Element, type Prosody } from '../../dev-tools/prosody.js';
 import { abuseReportMessage } from '../../dev-tools/peers.js';
+import { rtblHash } from '../../src/mitigation/rtbl.js';
+import { followedListsOf } from '../../src/mitigation/rtbl-follow.js';
 import { botConfigJson, observeRoom, type RoomObserver } from '../../dev-tools/room.js';
 
 const HOME = 'home.localhost';
@@ -71,10 +73,21 @@ async function diagnostics(): Promise<string> {
 const rtblOwed = () => bot.store.outbox.filter((e) => e.purpose.startsWith('rtbl ')).length;
 
 beforeAll(async () => {
-  prosody = await startProsody({ hosts: [HOME, PEER], rtbl: { publishers: [BOT] } });
+  prosody = await startProsody({ hosts: [HOME, PEER], rtbl: { publishers: [BOT, `alice@${HOME}`] } });
   for (const [user, host] of [['incidents', HOME], ['alice', HOME], ['spammer', PEER], ['reports', PEER]] as const) {
     await prosody.register(user, host, PASSWORD);
   }
+  // Someone else's list the bot follows (rtbl.follow), already naming the spammer before the bot starts.
+  alice = await prosody.client({ username: 'alice', host: HOME, password: PASSWORD });
+  const item = xml('item', { id: rtblHash(SPAMMER) }, xml('report', { xmlns: 'urn:xmpp:reporting:1', reason: 'urn:xmpp:reporting:spam' }));
+  await alice.iqCaller.request(
+    xml('iq', { type: 'set', to: `pubsub.${HOME}` }, xml('pubsub', { xmlns: 'http://jabber.org/protocol/pubsub' }, xml('create', { node: 'public_list' }))),
+    10_000,
+  );
+  await alice.iqCaller.request(
+    xml('iq', { type: 'set', to: `pubsub.${HOME}` }, xml('pubsub', { xmlns: 'http://jabber.org/protocol/pubsub' }, xml('publish', { node: 'public_list' }, item))),
+    10_000,
+  );
   const storagePath = join(await mkdtemp(join(tmpdir(), 'incident-bot-rtbl-')), 'incidents.json');
   const config = parseConfig({
     ...botConfigJson({
@@ -87,10 +100,9 @@ beforeAll(async () => {
       admins: [`alice@${HOME}`],
       peers: [{ jid: `reports@${PEER}`, trust: 'trusted' }],
     }),
-    rtbl: { service: `pubsub.${HOME}` },
+    rtbl: { service: `pubsub.${HOME}`, follow: [{ service: `pubsub.${HOME}`, node: 'public_list' }] },
   });
   bot = await startBot(config, { log: silentLogger(), roomIntervalMs: 20 });
-  alice = await prosody.client({ username: 'alice', host: HOME, password: PASSWORD });
   spammer = await prosody.client({ username: 'spammer', host: PEER, password: PASSWORD });
   reporter = await prosody.client({ username: 'reports', host: PEER, password: PASSWORD });
   operators = await observeRoom(alice, config.rooms.default, 'alice');
@@ -108,9 +120,10 @@ describe('abuse reports in, block list out (Prosody mod_muc_rtbl)', () => {
   it('groups reports into one incident, and a confirmed !block makes Prosody refuse the spammer', async () => {
     expect(await tryJoin(spammer, 'spam1')).toBe('joined');
 
+    await until(() => followedListsOf(bot.config)?.listingsOf(SPAMMER).length === 1, 10_000, 'the followed list fetched');
     await reporter.send(abuseReportMessage(`${BOT}/bot`, SPAMMER, 'buy cheap watches'));
     const first = await operators.waitFor((b) => b.includes(`spam by ${SPAMMER}`), 10_000);
-    expect(first).toMatch(/^#\d+ spam by spammer@peer\.localhost — 1 report from 1 server/);
+    expect(first).toMatch(/^#\d+ spam by spammer@peer\.localhost — 1 report from 1 server — listed on pubsub\.home\.localhost\/public_list since 20/);
     const number = Number(/^#(\d+)/.exec(first)![1]);
 
     await reporter.send(abuseReportMessage(`${BOT}/bot`, SPAMMER, 'buy cheap watches again'));
@@ -118,6 +131,7 @@ describe('abuse reports in, block list out (Prosody mod_muc_rtbl)', () => {
     expect(bot.store.findOpenBySource(SPAMMER)?.number).toBe(number);
     expect(bot.store.getByNumber(number)!.abuse!.evidence.map((e) => e.text)).toEqual(['buy cheap watches', 'buy cheap watches again']);
 
+    expect(await command(`show #${number}`)).toContain(`Listed: ${SPAMMER} on pubsub.${HOME}/public_list since`);
     const plan = await command(`block #${number}`);
     expect(plan).toContain(`would block: ${SPAMMER}`);
     expect(rtblOwed()).toBe(0);

@@ -3,7 +3,7 @@ import { IncidentStore } from '../../src/core/store.js';
 import { rtblHash, normaliseTarget, publishPayload, retractPayload } from '../../src/mitigation/rtbl.js';
 import { makeWorld, type World } from '../commands/world.js';
 
-const RTBL = { service: 'pubsub.example.org', node: 'muc_bans_sha256', stormWindowSeconds: 600 };
+const RTBL = { service: 'pubsub.example.org', node: 'muc_bans_sha256', stormWindowSeconds: 600, follow: [] };
 
 describe('hashing as mod_muc_rtbl does', () => {
   it('is the lowercase hex SHA-256 of the bare JID or domain', () => {
@@ -122,6 +122,6 @@ describe('config', () => {
     const base = { xmpp: { service: 'xmpp://127.0.0.1:5222', domain: 'example.org', username: 'bot', password: 'pw' }, rooms: { default: 'ops@conference.example.org' }, storage: { path: '/tmp/x.json' } };
     expect(() => parseConfig({ ...base, rtbl: { service: 'a@@b' } })).toThrow(ConfigError);
     expect(() => parseConfig({ ...base, rtbl: { service: 'a@@b' } })).toThrow(/rtbl\.service/);
-    expect(parseConfig({ ...base, rtbl: { service: 'pubsub.example.org' } }).rtbl).toEqual({ service: 'pubsub.example.org', node: 'muc_bans_sha256', stormWindowSeconds: 600 });
+    expect(parseConfig({ ...base, rtbl: { service: 'pubsub.example.org' } }).rtbl).toEqual({ service: 'pubsub.example.org', node: 'muc_bans_sha256', stormWindowSeconds: 600, follow: [] });
   });
 });
