@@ -1,6 +1,7 @@
 /** Every command, in the order `!help` and the manual list them. */
 import type { CommandSpec } from '../src/triage/command.js';
 import ack from './ack.js';
+import assign from './assign.js';
 import block from './block.js';
 import blocks from './blocks.js';
 import unblock from './unblock.js';
@@ -13,6 +14,7 @@ import note from './note.js';
 import outbox from './outbox.js';
 import peers from './peers.js';
 import relate from './relate.js';
+import release from './release.js';
 import reload from './reload.js';
 import reopen from './reopen.js';
 import report from './report.js';
@@ -22,12 +24,16 @@ import severity from './severity.js';
 import show from './show.js';
 import solve from './solve.js';
 import stats from './stats.js';
+import take from './take.js';
 
 export const allCommands: readonly CommandSpec[] = [
   help,
   list,
   show,
   ack,
+  take,
+  assign,
+  release,
   solve,
   reopen,
   note,

@@ -2,41 +2,41 @@
  * The running bot: wires the connection, the store, the stanza routes, the rooms and the announcer.
  * `startBot` resolves once the bot is online and in its default room; `stop()` shuts it down cleanly.
  */
+import type { Server } from 'node:http';
+import xml from '@xmpp/xml';
 import type { Logger } from 'pino';
+import { allCommands } from '../commands/index.js';
 import type { Config } from './core/config.js';
-import { formatAnnouncement } from './core/announce.js';
+import { operatorsRooms } from './core/rights.js';
 import { roomAllowed } from './core/room-policy.js';
-import { isOperatorsRoom, operatorsRooms } from './core/rights.js';
-import { ReportRooms } from './xmpp/report-rooms.js';
-import { IncidentStore, type StoreHealth } from './core/store.js';
+import { IncidentStore } from './core/store.js';
 import type { ReportOutcome } from './core/workflow.js';
+import { startHttp } from './ops/http.js';
+import { BotMetrics } from './ops/metrics.js';
+import { reloadConfig, type ReloadResult } from './ops/reload.js';
 import type { IodefKind } from './protocol/incident.js';
-import { bareJid, domainOf } from './protocol/validate.js';
+import { bareJid } from './protocol/validate.js';
+import { createServices } from './triage/services.js';
+import { announceOutcome, storeHealthLine } from './xmpp/announce-outcome.js';
 import { Announcer } from './xmpp/announcer.js';
+import { routeChat } from './xmpp/chat.js';
 import { createConnection, startOrFail, type Client } from './xmpp/connection.js';
+import { Delivery } from './xmpp/delivery.js';
+import { reportDelivery, shapeFor } from './xmpp/delivery-notices.js';
 import { answerDiscoInfo } from './xmpp/disco.js';
 import { routeIncoming } from './xmpp/incoming.js';
-import { Rooms } from './xmpp/rooms.js';
-import { DefaultRoomKeeper, type DefaultRoomStatus, type RoomKeeperTiming } from './xmpp/room-keeper.js';
-import { applyXmppJsFixes } from './xmpp/xmpp-js-fixes.js';
-import { routeChat } from './xmpp/chat.js';
-import { Delivery, type DeliveryOutcome } from './xmpp/delivery.js';
 import { checkIqReplies } from './xmpp/iq-request.js';
-import { guardStanzaSize } from './xmpp/stanza-guard.js';
-import { line } from './core/flat-text.js';
-import { createServices } from './triage/services.js';
-import { allCommands } from '../commands/index.js';
-import type { OutboxEntry } from './core/store.js';
-import xml, { type Element } from '@xmpp/xml';
 import { PeerProfiles } from './xmpp/peer-profiles.js';
-import type { Server } from 'node:http';
-import { BotMetrics } from './ops/metrics.js';
-import { startHttp } from './ops/http.js';
-import { reloadConfig, type ReloadResult } from './ops/reload.js';
-import { shapeForProfile } from './protocol/peer-profile.js';
+import { ReportRooms } from './xmpp/report-rooms.js';
+import { DefaultRoomKeeper, type DefaultRoomStatus, type RoomKeeperTiming } from './xmpp/room-keeper.js';
+import { Rooms } from './xmpp/rooms.js';
+import { guardStanzaSize } from './xmpp/stanza-guard.js';
+import { applyXmppJsFixes } from './xmpp/xmpp-js-fixes.js';
 import { routeAbuseReports } from './mitigation/abuse-route.js';
 import { keepRtblNode } from './mitigation/rtbl.js';
 import { followBlockLists } from './mitigation/rtbl-follow.js';
+
+export { storeHealthLine };
 
 export interface BotOptions {
   log: Logger;
@@ -166,6 +166,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     peerProfile: (jid) => profiles.known(jid),
     // Late-bound: the bot object that implements it is made below.
     reload: () => self.reload(),
+    realJidOf: (room, nick) => rooms.occupant(room, nick)?.jid,
     config,
     store,
     commands: allCommands,
@@ -268,116 +269,4 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     },
   };
   return self;
-}
-
-/** The room line for a change of the store's health. */
-export function storeHealthLine(health: StoreHealth): string {
-  if (health.ok) return `Disk OK again: reports are stored and acknowledged again (since ${health.since}).`;
-  const what = health.diskFull ? 'Disk full' : `The incident store cannot write (${health.problem})`;
-  return `${what}: reports are being refused and not acknowledged since ${health.since}; peers will retry. The bot resumes by itself once it can write.`;
-}
-
-interface AnnounceDeps {
-  config: Config;
-  reportRooms: ReportRooms;
-  announcer: Announcer;
-  log: Logger;
-}
-
-/**
- * Picks the room: the one a trusted report names, if allowed (joined as a place to announce only: it gives nobody
- * rights), an operators room it names, or else the default room. An untrusted sender never makes the bot join.
- */
-async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome, kind: IodefKind | 'legacy'): Promise<void> {
-  const { config, reportRooms, announcer, log } = deps;
-  const named = outcome.stored.incident.room;
-  let room = config.rooms.default;
-  let roomRefused: string | undefined;
-  let roomRefusedWhy: 'untrusted' | 'not-allowed' | undefined;
-  if (named && bareJid(named) !== bareJid(config.rooms.default)) {
-    if (!outcome.stored.trusted) {
-      [roomRefused, roomRefusedWhy] = [named, 'untrusted'];
-    } else if (isOperatorsRoom(config, named)) {
-      room = bareJid(named);
-    } else if (roomAllowed(named, config.rooms.allow, config.rooms.default)) {
-      try {
-        room = await reportRooms.use(named);
-      } catch (err) {
-        log.warn({ room: named, err: (err as Error).message }, 'cannot join the room a report names');
-      }
-    } else {
-      [roomRefused, roomRefusedWhy] = [named, 'not-allowed'];
-    }
-  }
-  const change = kind === 'request' ? 'request' : kind === 'response' ? 'response' : outcome.change;
-  const { stored } = outcome;
-  announcer.announce(room, {
-    number: stored.number,
-    change: change === 'new' ? 'new' : change === 'updated' ? 'updated' : change,
-    fromDomain: domainOf(stored.from),
-    // Made only if it is sent on its own: in a storm most announcements are folded into a summary line.
-    text: () => formatAnnouncement(stored, { change, ...(roomRefused ? { roomRefused, roomRefusedWhy } : {}) }),
-  });
-}
-
-/** Peers told in the room that Metronome fails on inquiries about incidents it knows (once per peer per run). */
-const warnedInquiries = new Set<string>();
-
-/** Shapes an owed payload for the peer's software, just before it goes out (see src/protocol/peer-profile.ts). */
-async function shapeFor(
-  deps: { profiles: PeerProfiles; config: Config; announcer: Announcer },
-  entry: OutboxEntry,
-  payload: Element,
-): Promise<Element> {
-  // Pubsub publications (the block list) go to a pubsub service, not a peer: nothing to shape, no version to ask.
-  if (payload.name === 'pubsub') return payload;
-  const { profile } = await deps.profiles.profileOf(entry.to);
-  if (profile === 'metronome' && payload.name === 'inquiry' && !warnedInquiries.has(entry.to.toLowerCase())) {
-    warnedInquiries.add(entry.to.toLowerCase());
-    deps.announcer.say(
-      deps.config.rooms.default,
-      line`${entry.to} runs Metronome, whose handler fails on inquiries about incidents it knows: it may never answer the ${entry.purpose}.`,
-    );
-  }
-  return shapeForProfile(payload, profile, deps.config.xmpp.domain);
-}
-
-interface DeliveryReportDeps {
-  xmpp: Client;
-  config: Config;
-  announcer: Announcer;
-  count(event: string): void;
-  log: Logger;
-}
-
-/** Says what came of an owed stanza, where it matters: refusals and give-ups always, answers to inquiries. */
-function reportDelivery(deps: DeliveryReportDeps, entry: OutboxEntry, outcome: DeliveryOutcome): void {
-  deps.count(`delivery-${outcome.kind}`);
-  const about = entry.number !== undefined ? ` of #${entry.number}` : '';
-  let text: string | undefined;
-  if (outcome.kind === 'refused') {
-    // The condition and text are the peer's words: flattened like everything a peer says.
-    text = line`${entry.to} refused the ${entry.purpose}${about}: ${outcome.condition}${outcome.text ? line` (${outcome.text})` : ''}`;
-  } else if (outcome.kind === 'gave-up') {
-    const others = outcome.others?.length ?? 0;
-    for (let i = 0; i < others; i++) deps.count('delivery-gave-up');
-    const more = others ? `, and ${others} more stanza${others === 1 ? '' : 's'} owed to it` : '';
-    text = line`Gave up delivering the ${entry.purpose}${about} to ${entry.to} after ${entry.attempts} attempts${
-      outcome.lastError ? line` (last error: ${outcome.lastError})` : ''
-    }${more}.`;
-  } else if (outcome.kind === 'silent') {
-    text = line`${entry.to} has not answered ${outcome.unanswered} stanzas in a row (last: the ${entry.purpose}${about}); still retrying.`;
-  } else if (entry.notify !== undefined) {
-    text = line`${entry.to} accepted the ${entry.purpose}${about}; what it sends back will be announced.`;
-  }
-  if (text === undefined) return;
-  const target = entry.notify ?? deps.config.rooms.default;
-  // A room is a bare JID; an admin who asked by direct message is notified at the full JID they wrote from.
-  if (target.includes('/')) {
-    deps.xmpp
-      .send(xml('message', { to: target, type: 'chat' }, xml('body', {}, text)))
-      .catch((err: Error) => deps.log.warn({ to: target, err: err.message }, 'delivery notice not sent'));
-  } else {
-    deps.announcer.say(target, text);
-  }
 }

@@ -1,0 +1,65 @@
+/**
+ * Where and how a stored report is announced (the last step of stanza → decode → workflow → store → acknowledge →
+ * announce), and the room line for a change of the store's health.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../core/config.js';
+import { formatAnnouncement } from '../core/announce.js';
+import { isOperatorsRoom } from '../core/rights.js';
+import { roomAllowed } from '../core/room-policy.js';
+import type { StoreHealth } from '../core/store.js';
+import type { ReportOutcome } from '../core/workflow.js';
+import type { IodefKind } from '../protocol/incident.js';
+import { bareJid, domainOf } from '../protocol/validate.js';
+import type { Announcer } from './announcer.js';
+import type { ReportRooms } from './report-rooms.js';
+
+/** The room line for a change of the store's health. */
+export function storeHealthLine(health: StoreHealth): string {
+  if (health.ok) return `Disk OK again: reports are stored and acknowledged again (since ${health.since}).`;
+  const what = health.diskFull ? 'Disk full' : `The incident store cannot write (${health.problem})`;
+  return `${what}: reports are being refused and not acknowledged since ${health.since}; peers will retry. The bot resumes by itself once it can write.`;
+}
+
+export interface AnnounceDeps {
+  config: Config;
+  reportRooms: ReportRooms;
+  announcer: Announcer;
+  log: Logger;
+}
+
+/**
+ * Picks the room: the one a trusted report names, if allowed (joined as a place to announce only: it gives nobody
+ * rights), an operators room it names, or else the default room. An untrusted sender never makes the bot join.
+ */
+export async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome, kind: IodefKind | 'legacy'): Promise<void> {
+  const { config, reportRooms, announcer, log } = deps;
+  const named = outcome.stored.incident.room;
+  let room = config.rooms.default;
+  let roomRefused: string | undefined;
+  let roomRefusedWhy: 'untrusted' | 'not-allowed' | undefined;
+  if (named && bareJid(named) !== bareJid(config.rooms.default)) {
+    if (!outcome.stored.trusted) {
+      [roomRefused, roomRefusedWhy] = [named, 'untrusted'];
+    } else if (isOperatorsRoom(config, named)) {
+      room = bareJid(named);
+    } else if (roomAllowed(named, config.rooms.allow, config.rooms.default)) {
+      try {
+        room = await reportRooms.use(named);
+      } catch (err) {
+        log.warn({ room: named, err: (err as Error).message }, 'cannot join the room a report names');
+      }
+    } else {
+      [roomRefused, roomRefusedWhy] = [named, 'not-allowed'];
+    }
+  }
+  const change = kind === 'request' ? 'request' : kind === 'response' ? 'response' : outcome.change;
+  const { stored } = outcome;
+  announcer.announce(room, {
+    number: stored.number,
+    change: change === 'new' ? 'new' : change === 'updated' ? 'updated' : change,
+    fromDomain: domainOf(stored.from),
+    // Made only if it is sent on its own: in a storm most announcements are folded into a summary line.
+    text: () => formatAnnouncement(stored, { change, ...(roomRefused ? { roomRefused, roomRefusedWhy } : {}) }),
+  });
+}
