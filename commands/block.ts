@@ -1,5 +1,6 @@
 import { clip, line } from '../src/core/flat-text.js';
 import { applyBlock, planTargets, rememberPlan, takePlan } from '../src/mitigation/block.js';
+import { memberRefusal, roomMembersOf } from '../src/mitigation/room-members.js';
 import { defineCommand, UsageError } from '../src/triage/command.js';
 import { lookup, revisionNote } from './_shared.js';
 
@@ -11,7 +12,7 @@ export default defineCommand({
     'Without JIDs or domains the incident\'s JID sources are blocked. The first call only lists what would be ' +
     'blocked; `!block <ref> confirm` (within 10 minutes) publishes one item per JID or domain on the configured ' +
     'rtbl node (id = SHA-256 of the bare JID or domain), which servers running mod_muc_rtbl apply at once. ' +
-    'Admins and this bot\'s own server are refused.',
+    'Admins, members of the operators rooms (and their servers) and this bot\'s own server are refused.',
   access: 'admin',
   where: 'both',
   async run(ctx) {
@@ -40,9 +41,21 @@ export default defineCommand({
       ctx.reply(planned.error);
       return;
     }
+    // One of our own rooms' members (or their server) is never blocked; a list the bot cannot read is named.
+    const members = await roomMembersOf(ctx.services.config)?.();
+    for (const target of planned.targets) {
+      const why = members && memberRefusal(target, members.members);
+      if (why) {
+        ctx.reply(line`refused: ${clip(why, 400)}; nothing blocked`);
+        return;
+      }
+    }
+    const unread = members?.unreadable.length
+      ? line` (member lists not checked: ${clip(members.unreadable.map((u) => `${u.room} ${u.why}`).join(', '), 300)})`
+      : '';
     rememberPlan(store, { number: stored.number, targets: planned.targets, by: ctx.actor, madeAt: Date.now() });
     const domains = planned.targets.filter((t) => !t.includes('@'));
     const warning = domains.length ? ` — WARNING: ${domains.join(', ')} blocks every account of that server` : '';
-    ctx.reply(line`#${stored.number} would block: ${clip(planned.targets.join(', '), 400)}${warning}. Type !block #${stored.number} confirm to publish.`);
+    ctx.reply(line`#${stored.number} would block: ${clip(planned.targets.join(', '), 400)}${warning}. Type !block #${stored.number} confirm to publish.${unread}`);
   },
 });

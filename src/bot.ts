@@ -35,6 +35,7 @@ import { applyXmppJsFixes } from './xmpp/xmpp-js-fixes.js';
 import { routeAbuseReports } from './mitigation/abuse-route.js';
 import { keepRtblNode } from './mitigation/rtbl.js';
 import { followBlockLists } from './mitigation/rtbl-follow.js';
+import { lookUpRoomMembers } from './mitigation/room-members.js';
 
 export { storeHealthLine };
 
@@ -161,6 +162,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   routeAbuseReports({ xmpp, config, store, log, count, say: (room, text) => announcer.say(room, text) });
   keepRtblNode(xmpp, config, log);
   followBlockLists(xmpp, config, log);
+  lookUpRoomMembers(xmpp, config);
   const selfJid = `${config.xmpp.username}@${config.xmpp.domain}/${config.xmpp.resource}`;
   const services = createServices({
     peerProfile: (jid) => profiles.known(jid),

@@ -125,3 +125,28 @@ describe('config', () => {
     expect(parseConfig({ ...base, rtbl: { service: 'pubsub.example.org' } }).rtbl).toEqual({ service: 'pubsub.example.org', node: 'muc_bans_sha256', stormWindowSeconds: 600, follow: [] });
   });
 });
+
+describe('!block and the operators rooms\' member lists', () => {
+  it('refuses a member or a member\'s server, and names a list it could not read', async () => {
+    const { registerMemberLookup } = await import('../../src/mitigation/room-members.js');
+    const w = await makeWorld();
+    try {
+      (w.config as { rtbl?: typeof RTBL }).rtbl = RTBL;
+      const n = w.add((s) => {
+        s.incident.sources = [{ addresses: [{ kind: 'jid', value: 'bot77@evil.example' }], counters: [], roles: [] }];
+      }).number;
+      registerMemberLookup(w.config, async () => ({
+        members: [{ jid: 'carol@partner.example', room: 'ops@conference.example.org' }],
+        unreadable: [{ room: 'other@conference.example.org', why: 'member list: forbidden' }],
+      }));
+      expect((await w.run(`!block #${n} carol@partner.example`)).replies[0]).toBe(
+        'refused: carol@partner.example is on the member list of ops@conference.example.org; nothing blocked',
+      );
+      expect((await w.run(`!block #${n} partner.example`)).replies[0]).toMatch(/^refused: partner.example is the server of carol@partner.example/);
+      expect((await w.run(`!block #${n} confirm`)).replies[0]).toMatch(/Nothing to confirm/);
+      expect((await w.run(`!block #${n}`)).replies[0]).toContain('(member lists not checked: other@conference.example.org member list: forbidden)');
+    } finally {
+      await w.close();
+    }
+  });
+});
