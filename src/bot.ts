@@ -159,7 +159,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     (entry, outcome) => reportDelivery({ xmpp, config, announcer, count, log }, entry, outcome),
   );
   const routes = routeIncoming({ xmpp, config, store, log, announce, count, kickDelivery: () => delivery.kick(), ...(metrics ? { observe: metrics } : {}) });
-  routeAbuseReports({ xmpp, config, store, log, count, say: (room, text) => announcer.say(room, text) });
+  routeAbuseReports({ xmpp, config, store, log, count, announce: (room, item) => announcer.announce(room, item) });
   keepRtblNode(xmpp, config, log);
   followBlockLists(xmpp, config, log);
   lookUpRoomMembers(xmpp, config);

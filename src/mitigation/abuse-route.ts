@@ -9,6 +9,7 @@ import type { Config } from '../core/config.js';
 import { monotonicNow } from '../core/clock.js';
 import { clip, line } from '../core/flat-text.js';
 import type { IncidentStore, StoredIncident } from '../core/store.js';
+import type { PendingAnnouncement } from '../core/storm.js';
 import { decideTrust } from '../core/trust.js';
 import { domainOf } from '../protocol/validate.js';
 import type { Client } from '../xmpp/connection.js';
@@ -21,7 +22,8 @@ export interface AbuseRouteDeps {
   config: Config;
   store: IncidentStore;
   log: Logger;
-  say(room: string, text: string): void;
+  /** Queues a room line; in a storm the announcer folds many incidents' lines into one summary per server. */
+  announce(room: string, item: PendingAnnouncement): void;
   count(event: string): void;
   /** Monotonic ms (tests pass their own). */
   now?: () => number;
@@ -97,5 +99,7 @@ async function onAbuseReport(deps: AbuseRouteDeps, gate: StormGate, stanza: Elem
   deps.count('received-abuse-report');
   deps.log.info({ from: domainOf(from), number: outcome.stored.number, change: outcome.change, count: outcome.stored.abuse?.count }, 'abuse report filed');
   const listings = followedListsOf(deps.config)?.listingsOf(report.jid) ?? [];
-  if (gate.pass(outcome.stored.number)) deps.say(deps.config.rooms.default, abuseLine(outcome.stored, listings));
+  if (!gate.pass(outcome.stored.number)) return;
+  const stored = outcome.stored;
+  deps.announce(deps.config.rooms.default, { number: stored.number, change: 'abuse report', fromDomain: domainOf(from), text: () => abuseLine(stored, listings) });
 }
