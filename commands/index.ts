@@ -10,6 +10,8 @@ import forward from './forward.js';
 import help from './help.js';
 import inquire from './inquire.js';
 import list from './list.js';
+import mute from './mute.js';
+import mutes from './mutes.js';
 import note from './note.js';
 import outbox from './outbox.js';
 import peers from './peers.js';
@@ -22,9 +24,11 @@ import request from './request.js';
 import search from './search.js';
 import severity from './severity.js';
 import show from './show.js';
+import snooze from './snooze.js';
 import solve from './solve.js';
 import stats from './stats.js';
 import take from './take.js';
+import unmute from './unmute.js';
 
 export const allCommands: readonly CommandSpec[] = [
   help,
@@ -34,6 +38,7 @@ export const allCommands: readonly CommandSpec[] = [
   take,
   assign,
   release,
+  snooze,
   solve,
   reopen,
   note,
@@ -46,6 +51,9 @@ export const allCommands: readonly CommandSpec[] = [
   block,
   unblock,
   blocks,
+  mute,
+  unmute,
+  mutes,
   outbox,
   peers,
   search,

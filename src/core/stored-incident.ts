@@ -71,6 +71,10 @@ export interface StoredIncident {
   abuse?: import('../mitigation/abuse-tally.js').AbuseTally;
   /** What the bot published on its real-time block list for this incident (src/mitigation/rtbl.ts). */
   blocks?: import('../mitigation/abuse-tally.js').BlockRecord[];
+  /** Reminders made about it while nobody acknowledged it (config `reminders`). */
+  reminded?: number;
+  /** No reminder before this time (`!snooze`). */
+  snoozedUntil?: string;
 }
 
 /**
