@@ -19,6 +19,7 @@ import request from './request.js';
 import search from './search.js';
 import severity from './severity.js';
 import show from './show.js';
+import snooze from './snooze.js';
 import solve from './solve.js';
 import stats from './stats.js';
 import take from './take.js';
@@ -31,6 +32,7 @@ export const allCommands: readonly CommandSpec[] = [
   take,
   assign,
   release,
+  snooze,
   solve,
   reopen,
   note,

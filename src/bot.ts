@@ -19,6 +19,7 @@ import { bareJid } from './protocol/validate.js';
 import { createServices } from './triage/services.js';
 import { announceOutcome, storeHealthLine } from './xmpp/announce-outcome.js';
 import { Announcer } from './xmpp/announcer.js';
+import { Reminders } from './core/reminders.js';
 import { routeChat } from './xmpp/chat.js';
 import { createConnection, startOrFail, type Client } from './xmpp/connection.js';
 import { Delivery } from './xmpp/delivery.js';
@@ -53,6 +54,8 @@ export interface Bot {
   rooms: Rooms;
   config: Config;
   stats: Map<string, number>;
+  /** Reminders of unacknowledged incidents (src/core/reminders.ts). */
+  reminders: Reminders;
   /** Whether the bot is in its default room, and if not why (for a health check). */
   defaultRoom(): DefaultRoomStatus;
   /** Re-reads the config file and applies what can change live (src/ops/reload.ts). */
@@ -169,6 +172,9 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     stats: () => Object.fromEntries(stats),
   });
   routeChat({ xmpp, config, rooms, announcer, services, log });
+  // Unacknowledged incidents are re-announced in the operators room (issue 15 §3).
+  const reminders = new Reminders({ store, config: () => config.reminders, say: (text) => announcer.say(config.rooms.default, text), log });
+  reminders.start();
 
   let stopped = false;
   const self: AssembledBot = {
@@ -178,6 +184,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     rooms,
     config,
     stats,
+    reminders,
     defaultRoom: () => keeper.status(),
     async reload() {
       if (!opts.configFile) return { ok: false, lines: ['This bot was not started from a config file: nothing to reload.'] };
@@ -252,6 +259,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       keeper.stop();
       for (const other of operatorKeepers.values()) other.stop();
       reportRooms.stop();
+      reminders.stop();
       announcer.stop();
       delivery.stop();
       xmpp.reconnect.stop();

@@ -9,6 +9,7 @@ import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { parseListen } from '../ops/http.js';
 import { PEER_PROFILES } from '../protocol/peer-profile.js';
+import { remindersSchema } from './reminders-config.js';
 import { checkJid } from '../protocol/validate.js';
 
 const jid = (what: string) =>
@@ -124,6 +125,8 @@ export const configSchema = z.strictObject({
       replyTimeoutSeconds: z.number().positive().default(30),
     })
     .prefault({}),
+  /** Reminders of unacknowledged incidents (src/core/reminders-config.ts). */
+  reminders: remindersSchema,
 });
 
 export type Config = z.infer<typeof configSchema> & { xmpp: { password: string } };
