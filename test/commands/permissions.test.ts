@@ -15,6 +15,7 @@ const ADMIN_LINES: Record<string, string> = {
   take: 'take #1',
   assign: 'assign #1 bob@example.org',
   release: 'release #1',
+  snooze: 'snooze #1 30m',
   solve: 'solve #1 fixed ip=203.0.113.7',
   reopen: 'reopen #1',
   note: 'note #1 hello',
