@@ -138,3 +138,16 @@ describe('!snooze', () => {
     ]);
   });
 });
+
+describe('a reopened incident', () => {
+  it('gets its reminders again, counted from the reopening', async () => {
+    const s = w.store.getByNumber(1)!;
+    s.reminder = { count: 3, lastAt: new Date(RECEIVED).toISOString() };
+    w.store.save(s);
+    await w.run('!solve #1 done');
+    await w.run('!reopen #1');
+    const reopenedAt = Date.parse(w.store.getByNumber(1)!.reminder!.lastAt!);
+    expect(w.store.getByNumber(1)!.reminder?.count).toBe(0);
+    expect(nextReminderAt(w.store.getByNumber(1)!, defaults())).toBe(reopenedAt + 15 * MIN);
+  });
+});
