@@ -18,8 +18,10 @@ import type { IodefKind } from './protocol/incident.js';
 import { bareJid } from './protocol/validate.js';
 import { createServices } from './triage/services.js';
 import { announceOutcome, storeHealthLine } from './xmpp/announce-outcome.js';
+import { line } from './core/flat-text.js';
+import { muteEndedLine, Mutes } from './core/mutes.js';
+import { Reminders } from './xmpp/reminders.js';
 import { Announcer } from './xmpp/announcer.js';
-import { Reminders } from './core/reminders.js';
 import { routeChat } from './xmpp/chat.js';
 import { createConnection, startOrFail, type Client } from './xmpp/connection.js';
 import { Delivery } from './xmpp/delivery.js';
@@ -29,6 +31,7 @@ import { routeIncoming } from './xmpp/incoming.js';
 import { checkIqReplies } from './xmpp/iq-request.js';
 import { PeerProfiles } from './xmpp/peer-profiles.js';
 import { ReportRooms } from './xmpp/report-rooms.js';
+import { tellAdmins } from './xmpp/admin-notice.js';
 import { DefaultRoomKeeper, type DefaultRoomStatus, type RoomKeeperTiming } from './xmpp/room-keeper.js';
 import { Rooms } from './xmpp/rooms.js';
 import { guardStanzaSize } from './xmpp/stanza-guard.js';
@@ -40,6 +43,9 @@ export interface BotOptions {
   log: Logger;
   /** Gap between two bot messages in a room (ms). */
   roomIntervalMs?: number;
+  /** How often reminders and mutes are looked at (tests make them short). */
+  reminderCheckMs?: number;
+  muteCheckMs?: number;
   /** The config file it was started from: what `reload` (SIGHUP) reads again. */
   configFile?: string;
   /** Retry delays for the default room when the bot cannot join it (tests make them short). */
@@ -54,8 +60,6 @@ export interface Bot {
   rooms: Rooms;
   config: Config;
   stats: Map<string, number>;
-  /** Reminders of unacknowledged incidents (src/core/reminders.ts). */
-  reminders: Reminders;
   /** Whether the bot is in its default room, and if not why (for a health check). */
   defaultRoom(): DefaultRoomStatus;
   /** Re-reads the config file and applies what can change live (src/ops/reload.ts). */
@@ -103,7 +107,14 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     ...(opts.roomIntervalMs ? { intervalMs: opts.roomIntervalMs } : {}),
     ...(config.http ? { onAnnounced: (ms: number) => metrics?.announced(ms / 1000) } : {}),
   });
-  const reportRooms = new ReportRooms({ rooms, config, log, waiting: (room) => announcer.waiting(room) });
+  const reportRooms = new ReportRooms({
+    rooms,
+    config,
+    log,
+    waiting: (room) => announcer.waiting(room),
+    moveWaiting: (from, to) => announcer.moveWaiting(from, to),
+    tellAdmins: (text) => tellAdmins({ xmpp, config, log }, text),
+  });
   // Said once when the store stops being able to write (a full disk) and once when it writes again.
   store.onHealthChange((health) => {
     const line = storeHealthLine(health);
@@ -137,7 +148,18 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   });
 
   answerDiscoInfo(xmpp);
+  const mutes = await Mutes.open(config.storage.path);
+  const muteTimer = setInterval(() => {
+    mutes
+      .expire()
+      .then((ended) => ended.forEach((m) => announcer.say(config.rooms.default, line`${muteEndedLine(m)}`)))
+      .catch((err: Error) => log.warn({ err: err.message }, 'mutes not saved'));
+  }, opts.muteCheckMs ?? 10_000);
+  muteTimer.unref();
+  const reminders = new Reminders({ store, config, announcer, log }, opts.reminderCheckMs);
   const announce = (outcome: ReportOutcome, kind: IodefKind | 'legacy') => {
+    // Muted: stored, acknowledged and counted already; only the room line is held (one summary when it ends).
+    if (mutes.hold(outcome.stored)) return;
     announceOutcome({ config, reportRooms, announcer, log }, outcome, kind).catch((err: Error) =>
       log.error({ err: err.message, number: outcome.stored.number }, 'announcement failed'),
     );
@@ -164,6 +186,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     // Late-bound: the bot object that implements it is made below.
     reload: () => self.reload(),
     realJidOf: (room, nick) => rooms.occupant(room, nick)?.jid,
+    mutes,
     config,
     store,
     commands: allCommands,
@@ -172,9 +195,6 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     stats: () => Object.fromEntries(stats),
   });
   routeChat({ xmpp, config, rooms, announcer, services, log });
-  // Unacknowledged incidents are re-announced in the operators room (issue 15 §3).
-  const reminders = new Reminders({ store, config: () => config.reminders, say: (text) => announcer.say(config.rooms.default, text), log });
-  reminders.start();
 
   let stopped = false;
   const self: AssembledBot = {
@@ -184,7 +204,6 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     rooms,
     config,
     stats,
-    reminders,
     defaultRoom: () => keeper.status(),
     async reload() {
       if (!opts.configFile) return { ok: false, lines: ['This bot was not started from a config file: nothing to reload.'] };
@@ -259,6 +278,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       keeper.stop();
       for (const other of operatorKeepers.values()) other.stop();
       reportRooms.stop();
+      clearInterval(muteTimer);
       reminders.stop();
       announcer.stop();
       delivery.stop();

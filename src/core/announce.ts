@@ -12,11 +12,18 @@ import type { StoredIncident } from './store.js';
 import type { ReportChange } from './workflow.js';
 import { updateLine } from './announce-update.js';
 
+const ROOM_REFUSED: Record<NonNullable<AnnounceContext['roomRefusedWhy']>, string> = {
+  untrusted: 'an untrusted sender never makes me join a room',
+  'not-allowed': 'rooms.allow does not allow it',
+  'nick-held': 'someone there uses my nick (the admins are told)',
+  'cannot-join': 'the room refused me or did not answer',
+};
+
 export interface AnnounceContext {
   change: ReportChange | 'request' | 'response' | 'inquiry-reply';
   /** Set when the report named a discussion room the bot did not join, and why. */
   roomRefused?: string;
-  roomRefusedWhy?: 'not-allowed' | 'untrusted';
+  roomRefusedWhy?: 'not-allowed' | 'untrusted' | 'nick-held' | 'cannot-join';
 }
 
 const HEADLINE: Record<AnnounceContext['change'], string> = {
@@ -81,7 +88,7 @@ export function formatAnnouncement(stored: StoredIncident, ctx: AnnounceContext)
 /** Said when the report named a room the bot did not join (the caller says it once per room per day). */
 function refusedNote(ctx: AnnounceContext): string[] {
   if (!ctx.roomRefused) return [];
-  const why = ctx.roomRefusedWhy === 'untrusted' ? 'an untrusted sender never makes me join a room' : 'rooms.allow does not allow it';
+  const why = ROOM_REFUSED[ctx.roomRefusedWhy ?? 'not-allowed'];
   return [line`(The report names room ${clip(ctx.roomRefused, ADDRESS_CHARS)}, not joined: ${why}. Announced here instead.)`];
 }
 

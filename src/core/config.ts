@@ -9,7 +9,6 @@ import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { parseListen } from '../ops/http.js';
 import { PEER_PROFILES } from '../protocol/peer-profile.js';
-import { remindersSchema } from './reminders-config.js';
 import { checkJid } from '../protocol/validate.js';
 
 const jid = (what: string) =>
@@ -26,7 +25,9 @@ const roomJid = z
   .string()
   .refine((v) => checkJid(v) === undefined && v.includes('@') && !v.includes('/'), {
     message: 'must be a room JID (room@service)',
-  });
+  })
+  // A pattern here would not be one: the bot would create a room named `*` and give its owners rights.
+  .refine((v) => !v.startsWith('*@'), { message: 'must be one room (room@service): *@service patterns belong in rooms.allow' });
 
 const peerSchema = z.strictObject({
   jid: jid('full JID, bare JID or domain'),
@@ -109,6 +110,17 @@ export const configSchema = z.strictObject({
       maxTextLength: z.number().int().positive().default(8192),
     })
     .prefault({}),
+  /**
+   * Reminders of incidents nobody acknowledged: re-announced after `severeMinutes` (severity 1–2) or `otherMinutes`
+   * (3–5, or unknown), at most `times` times (0: never); several due at once are one line. `!snooze` holds them.
+   */
+  reminders: z
+    .strictObject({
+      severeMinutes: z.number().positive().default(15),
+      otherMinutes: z.number().positive().default(60),
+      times: z.number().int().min(0).default(3),
+    })
+    .prefault({}),
   /** Optional HTTP endpoint for /metrics and /healthz (src/ops/http.ts). Off when absent. */
   http: z
     .strictObject({
@@ -125,8 +137,6 @@ export const configSchema = z.strictObject({
       replyTimeoutSeconds: z.number().positive().default(30),
     })
     .prefault({}),
-  /** Reminders of unacknowledged incidents (src/core/reminders-config.ts). */
-  reminders: remindersSchema,
 });
 
 export type Config = z.infer<typeof configSchema> & { xmpp: { password: string } };

@@ -67,17 +67,9 @@ export interface StoredIncident {
    * "Incident/IncidentID: IncidentID without name: site taken from the sender"). Peer text: flattened when shown.
    */
   intakeNotes?: string[];
-  /** Reminders given while nobody acknowledged it, and a snooze holding them (src/core/reminders.ts). */
-  reminder?: ReminderState;
-}
-
-/** Kept with the incident so that reminders and snoozes survive restarts. Wall times (ISO): shown and stored. */
-export interface ReminderState {
-  /** How many reminders were given. */
-  count: number;
-  /** When the last one was given. */
-  lastAt?: string;
-  /** No reminder before this time. */
+  /** Reminders made about it while nobody acknowledged it (config `reminders`). */
+  reminded?: number;
+  /** No reminder before this time (`!snooze`). */
   snoozedUntil?: string;
 }
 

@@ -55,8 +55,6 @@ export function reopen(stored: StoredIncident, who: string, at: string, note?: s
     incident.history.push({ action: 'remediate-other', time: s.time ?? at, ...(s.who ? { who: s.who } : {}), texts: [{ lang: 'en', text: `earlier solution (reopened since): ${s.texts[0]?.text ?? ''}` }] });
   }
   incident.solutions = [];
-  // Unacknowledged again: reminders start over from now (src/core/reminders.ts), a snooze still holds.
-  stored.reminder = { count: 0, lastAt: at, ...(stored.reminder?.snoozedUntil ? { snoozedUntil: stored.reminder.snoozedUntil } : {}) };
   record(stored, at, who, 'reopened', 'status-new-info', note ? `reopened: ${note}` : 'reopened');
   return { ok: true, message: `#${stored.number} reopened`, revision: 'updated' };
 }
