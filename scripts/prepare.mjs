@@ -42,6 +42,15 @@ export function plan({ purpose, lockMtimeMs, installedMtimeMs, missingPackages, 
   return steps;
 }
 
+/**
+ * The system services to stop after installing `packages`: only those we just installed (their Debian packages
+ * start them on a systemd host, where policy-rc.d is ignored). A Prosody that was already there and running is the
+ * machine owner's, and stays up.
+ */
+export function servicesToStop(packages) {
+  return ['prosody', 'ejabberd'].filter((service) => packages.includes(service));
+}
+
 function onPath(command) {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
 }
@@ -83,10 +92,14 @@ function aptInstall(packages) {
     if (ours) rmSync(policy, { force: true });
   }
   // systemd hosts ignore policy-rc.d: stop what started anyway.
-  for (const service of ['prosody', 'ejabberd']) spawnSync('service', [service, 'stop'], { stdio: 'ignore' });
+  const stop = servicesToStop(packages);
+  for (const service of stop) spawnSync('service', [service, 'stop'], { stdio: 'ignore' });
+  if (!stop.includes('prosody')) return;
   for (const pidFile of ['/run/prosody/prosody.pid', '/var/run/prosody/prosody.pid']) {
     try {
-      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      // An empty or odd file must not become kill(0): that would signal our own process group (npm included).
+      if (Number.isInteger(pid) && pid > 1) process.kill(pid, 'SIGTERM');
     } catch {
       // not running
     }

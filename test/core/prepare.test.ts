@@ -1,7 +1,8 @@
 /** The pre-step's decisions (scripts/prepare.mjs): what a fresh or stale machine gets, and what a non-root user is told. */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain JavaScript on purpose: it runs before `npm ci`, without TypeScript.
-import { DEBIAN_NEEDS, plan } from '../../scripts/prepare.mjs';
+import { DEBIAN_NEEDS, plan, servicesToStop } from '../../scripts/prepare.mjs';
 
 type Need = { pkg: string; for: string[] };
 const needs = DEBIAN_NEEDS as Need[];
@@ -27,9 +28,20 @@ describe('prepare', () => {
     ]);
   });
 
+  it("stops only the services it installed, never a server that was already there", () => {
+    expect(servicesToStop(['prosody', 'prosody-modules', 'ejabberd', 'openssl'])).toEqual(['prosody', 'ejabberd']);
+    expect(servicesToStop(['ejabberd', 'procps'])).toEqual(['ejabberd']);
+    expect(servicesToStop(['openssl'])).toEqual([]);
+  });
+
   it('asks only what the demo needs for the demo (no ejabberd)', () => {
     expect(plan({ ...all, purpose: 'demo', missingPackages: needs })).toEqual([
       { kind: 'apt-get', packages: ['prosody'] },
     ]);
+  });
+
+  it('as a script on this (ready) machine: says nothing and exits 0, so `npm test` goes on', () => {
+    const run = spawnSync(process.execPath, ['scripts/prepare.mjs', 'test'], { encoding: 'utf8' });
+    expect([run.status, run.stdout, run.stderr]).toEqual([0, '', '']);
   });
 });
