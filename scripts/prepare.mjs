@@ -8,7 +8,7 @@
  *   kept from starting (policy-rc.d) and stopped if they did: the tests start their own throwaway servers.
  * Otherwise it prints the command to run and exits 1.
  *
- * Usage: node scripts/prepare.mjs [test|demo]
+ * Usage: node scripts/prepare.mjs [test|demo] [--dry-run]   (--dry-run: print the plan as JSON, change nothing)
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -107,7 +107,7 @@ function aptInstall(packages) {
 }
 
 function main() {
-  const purpose = process.argv[2] === 'demo' ? 'demo' : 'test';
+  const purpose = process.argv.includes('demo') ? 'demo' : 'test';
   const steps = plan({
     purpose,
     lockMtimeMs: mtime(join(root, 'package-lock.json')) ?? 0,
@@ -116,6 +116,10 @@ function main() {
     isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
     hasAptGet: onPath('apt-get'),
   });
+  if (process.argv.includes('--dry-run')) {
+    process.stdout.write(`${JSON.stringify(steps)}\n`);
+    return;
+  }
   for (const step of steps) {
     if (step.kind === 'npm-ci') run('npm', ['ci', '--no-audit', '--no-fund']);
     else if (step.kind === 'apt-get') aptInstall(step.packages);
