@@ -162,6 +162,30 @@ describe('reload', () => {
   });
 });
 
+describe('reload: rooms', () => {
+  it('leaves a report room that rooms.allow no longer allows, and stays in the default room, on the same stream', async () => {
+    const before = onlineEvents;
+    const reports = `reports@${prosody.mucOf(HOME)}`;
+    const reportsRoom = await observeRoom(alice, reports, 'alice');
+    const rewrite = async (allow: string[]) => {
+      const json = JSON.parse(await readFile(configFile, 'utf8'));
+      json.rooms.allow = allow;
+      await writeFile(configFile, JSON.stringify(json, null, 2));
+      return dm('reload');
+    };
+    expect(await rewrite([`*@${prosody.mucOf(HOME)}`])).toContain('rooms changed and applied');
+    // A trusted report that names the room: now allowed, so the bot joins it to announce there.
+    await peer.sendIodef(botJid, 'report', sampleIncident(PEER, { room: reports }));
+    await reportsRoom.waitForOccupant('incident-bot', 10_000);
+    const answer = await rewrite([]);
+    expect(answer).toContain(`Left report rooms no longer allowed: ${reports}.`);
+    for (let i = 0; i < 50 && reportsRoom.occupants.has('incident-bot'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(reportsRoom.occupants.has('incident-bot')).toBe(false);
+    expect(room.occupants.has('incident-bot')).toBe(true);
+    expect(onlineEvents).toBe(before);
+  });
+});
+
 describe('/healthz', () => {
   it('is 200 when connected, in the room and writable; 503 with the reason when the server is gone', async () => {
     const ok = await get('/healthz');
