@@ -89,7 +89,13 @@ describe('/metrics', () => {
     const { status, text, type } = await get('/metrics');
     expect(status).toBe(200);
     expect(type).toContain('text/plain');
-    const m = parseExposition(text);
+    let m = parseExposition(text);
+    // Incidents by state come from the store's counters, which follow its index passes (a fraction of a second
+    // behind the commits): scrape again until they caught up, as Prometheus would on its next scrape.
+    for (let i = 0; i < 100 && m.value('incident_bot_incidents', { state: 'open' }) !== 4; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      m = parseExposition((await get('/metrics')).text);
+    }
     expect(m.value('incident_bot_reports_received_total', { format: 'iodef', kind: 'report', trust: 'trusted' })).toBe(3);
     expect(m.value('incident_bot_reports_received_total', { format: 'iodef', kind: 'report', trust: 'untrusted' })).toBe(1);
     expect(m.value('incident_bot_ack_latency_seconds_count')).toBe(4);
@@ -184,6 +190,21 @@ describe('reload: rooms', () => {
     expect(room.occupants.has('incident-bot')).toBe(true);
     expect(onlineEvents).toBe(before);
   });
+});
+
+describe('after the server restarts', () => {
+  it('counts the reconnect, and /healthz is 200 again once back in the room', async () => {
+    await prosody.restart();
+    let m = parseExposition((await get('/metrics')).text);
+    for (let i = 0; i < 200 && !(m.value('incident_bot_reconnects_total') === 1 && m.value('incident_bot_in_default_room') === 1); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      m = parseExposition((await get('/metrics')).text);
+    }
+    expect(m.value('incident_bot_reconnects_total')).toBe(1);
+    expect(m.value('incident_bot_connected')).toBe(1);
+    expect(m.value('incident_bot_in_default_room')).toBe(1);
+    expect((await get('/healthz')).status).toBe(200);
+  }, 30_000);
 });
 
 describe('/healthz', () => {
