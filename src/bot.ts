@@ -215,8 +215,8 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     defaultRoom: () => keeper.status(),
     async reload() {
       if (!opts.configFile) return { ok: false, lines: ['This bot was not started from a config file: nothing to reload.'] };
-      // One at a time: a SIGHUP during a `reload` command waits for it.
-      reloading = reloading.then(() =>
+      // One at a time: a SIGHUP during a `reload` command waits for it (and a failed one does not block the next).
+      reloading = reloading.catch(() => undefined).then(() =>
         reloadConfig(opts.configFile!, {
           config,
           setLimits: (limits) => routes.setLimits(limits),
