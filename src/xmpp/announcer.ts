@@ -49,6 +49,8 @@ interface RoomState {
 
 export class Announcer {
   private readonly states = new Map<string, RoomState>();
+  /** Gives the line announcing a single incident a message id, so replies and reactions can name it (src/gestures). */
+  tagLine?: (room: string, number: number) => string;
   private readonly options: Required<Omit<AnnouncerOptions, 'onAnnounced'>> & Pick<AnnouncerOptions, 'onAnnounced'>;
 
   constructor(
@@ -129,6 +131,7 @@ export class Announcer {
     // Once the storm's budget is spent, a waiting reply goes first: admins are not kept behind summaries.
     const replyFirst = state.replies.length > 0 && (this.budgetSpent(state) || state.pending.length === 0);
     let text: string | undefined;
+    let id: string | undefined;
     if (replyFirst) {
       text = state.replies.shift();
     } else {
@@ -137,6 +140,7 @@ export class Announcer {
       state.pending = rest.flatMap((g) => g.items);
       if (first) {
         text = first.text;
+        if (first.items.length === 1) id = this.tagLine?.(room, first.items[0]!.number);
         state.linesInStorm += 1;
         const onAnnounced = this.options.onAnnounced;
         if (onAnnounced) {
@@ -149,7 +153,7 @@ export class Announcer {
       state.lastSent = monotonicNow();
       // Not awaited: the next slot is timed from now, not from when the socket took this line (under a flood the
       // write can lag, and waiting for it stretched 100 ms slots to 300 ms). Lines still leave in order.
-      void this.rooms.send(room, text).catch((err: Error) => this.log.warn({ room, err: err.message }, 'room message not sent'));
+      void this.rooms.send(room, text, id).catch((err: Error) => this.log.warn({ room, err: err.message }, 'room message not sent'));
     }
     if (this.states.get(room) === state && (state.replies.length > 0 || state.pending.length > 0)) this.schedule(room, state);
   }

@@ -1,0 +1,143 @@
+/**
+ * Replies (XEP-0461) and reactions (XEP-0444) to announcements in a room, as commands about the announced incident.
+ *
+ * The bot tags each announcement of a single incident with its own message id (and origin-id). When the room
+ * reflects it back with the stanza-id it archived it under (XEP-0359, MUC MAM), both ids are remembered for that
+ * incident (AnnouncementIndex). A reply or reaction naming one of them then becomes the text command it stands for
+ * (gesture-text.ts) and goes through the same dispatcher, rights and workflow as a typed line. Whoever may not act
+ * is told so privately (a private message through the room), not in front of everyone.
+ */
+import { randomUUID } from 'node:crypto';
+import xml, { type Element } from '@xmpp/xml';
+import type { Logger } from 'pino';
+import type { Config } from '../core/config.js';
+import { isAdminInRoom, isOperatorsRoom } from '../core/rights.js';
+import { bareJid } from '../protocol/validate.js';
+import type { Sender, TriageServices } from '../triage/context.js';
+import { dispatch } from '../triage/dispatch.js';
+import type { Announcer } from '../xmpp/announcer.js';
+import type { Client } from '../xmpp/connection.js';
+import { MUC_USER_NS, type Rooms } from '../xmpp/rooms.js';
+import type { AnnouncementIndex } from './announcement-index.js';
+import { reactionCommandText, replyCommandText } from './gesture-text.js';
+import { bodyWithoutReplyFallback, ownIdsOf, reactionsOf, replyTarget, stanzaIdBy, REACTIONS_NS, REPLY_NS } from './stanzas.js';
+
+export interface GestureDeps {
+  xmpp: Client;
+  config: Config;
+  rooms: Rooms;
+  announcer: Announcer;
+  services: TriageServices;
+  index: AnnouncementIndex;
+  log: Logger;
+}
+
+/** Tags sent whose room echo has not come back yet: a few per room at most, so a small bound is plenty. */
+const MAX_AWAITING_ECHO = 1000;
+
+/** A room message the chat router leaves to this module: a reply or a reaction. */
+export function isRoomGesture(stanza: Element): boolean {
+  return stanza.attrs.type === 'groupchat' && (stanza.getChild('reply', REPLY_NS) !== undefined || stanza.getChild('reactions', REACTIONS_NS) !== undefined);
+}
+
+export class Gestures {
+  /** "room\nid" → #N for announcements sent and not yet echoed. */
+  private readonly awaitingEcho = new Map<string, number>();
+
+  constructor(private readonly deps: GestureDeps) {
+    deps.xmpp.on('stanza', (stanza: Element) => {
+      if (!stanza.is('message') || stanza.attrs.type !== 'groupchat') return;
+      this.onRoomMessage(stanza).catch((err: Error) => deps.log.error({ err: err.message }, 'gesture handling failed'));
+    });
+  }
+
+  /** The message id to send an announcement of incident #number with (see Announcer.tagLine). */
+  tag(room: string, number: number): string {
+    const id = `incident-${number}-${randomUUID()}`;
+    this.awaitingEcho.set(`${bareJid(room)}\n${id}`, number);
+    if (this.awaitingEcho.size > MAX_AWAITING_ECHO) this.awaitingEcho.delete(this.awaitingEcho.keys().next().value as string);
+    // Remembered at once too: in a room without stanza-ids, clients reply to this id.
+    this.deps.index.remember(room, [id], number).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'announcement id not remembered'));
+    return id;
+  }
+
+  /** The incident a message of a room announced, if it did. */
+  announced(room: string, id: string): number | undefined {
+    return this.deps.index.lookup(room, id) ?? this.awaitingEcho.get(`${bareJid(room)}\n${id}`);
+  }
+
+  private async onRoomMessage(stanza: Element): Promise<void> {
+    const { rooms } = this.deps;
+    const from = String(stanza.attrs.from ?? '');
+    const room = bareJid(from);
+    if (!rooms.isJoined(room)) return;
+    const nick = from.includes('/') ? from.slice(from.indexOf('/') + 1) : undefined;
+    if (nick !== undefined && nick === rooms.nickIn(room)) {
+      await this.onOwnEcho(room, stanza);
+      return;
+    }
+    if (nick === undefined || rooms.isNoise(stanza)) return;
+    const target = replyTarget(stanza);
+    if (target !== undefined) {
+      const body = stanza.getChildText('body');
+      if (body === null) return;
+      const text = bodyWithoutReplyFallback(stanza, body);
+      const number = this.announced(room, target);
+      if (number === undefined) {
+        // A reply to something else: an ordinary line once the quote is taken off.
+        await this.run(room, nick, text, 'room');
+        return;
+      }
+      await this.run(room, nick, replyCommandText(text, number, this.deps.services.commands), 'gesture');
+      return;
+    }
+    const reactions = reactionsOf(stanza);
+    if (reactions && this.deps.config.gestures.reactions) {
+      const number = this.announced(room, reactions.id);
+      if (number === undefined) return;
+      const text = reactionCommandText(reactions.emojis, number);
+      if (text !== undefined) await this.run(room, nick, text, 'gesture');
+    }
+  }
+
+  /** The room's echo of an announcement we tagged: remember the stanza-id the room archived it under. */
+  private async onOwnEcho(room: string, stanza: Element): Promise<void> {
+    const ids = ownIdsOf(stanza);
+    const key = ids.map((id) => `${room}\n${id}`).find((k) => this.awaitingEcho.has(k));
+    if (key === undefined) return;
+    const number = this.awaitingEcho.get(key)!;
+    this.awaitingEcho.delete(key);
+    const stanzaId = stanzaIdBy(stanza, room);
+    if (stanzaId === undefined) return;
+    await this.deps.index.remember(room, [stanzaId, ...ids], number);
+  }
+
+  /**
+   * Runs a line as if typed in the room by that occupant. For a gesture, a refusal goes to the occupant alone
+   * (a private message through the room); what a command says when it runs goes to the room, as for a typed one.
+   */
+  private async run(room: string, nick: string, text: string, kind: 'room' | 'gesture'): Promise<void> {
+    const { config, rooms, announcer, services, log } = this.deps;
+    const occupant = rooms.occupant(room, nick);
+    const jid = occupant?.jid ? bareJid(occupant.jid) : undefined;
+    const sender: Sender = { nick, isAdmin: isAdminInRoom(config, room, jid, occupant?.affiliation), ...(jid ? { jid } : {}) };
+    const said: string[] = [];
+    const result = await dispatch(
+      { text, where: { kind: 'room', room, operators: isOperatorsRoom(config, room) }, sender, reply: (line) => said.push(line) },
+      services,
+      (err) => log.error({ err: (err as Error).message, room, nick }, 'command failed'),
+    );
+    if (kind === 'gesture' && result === 'refused') {
+      for (const line of said) this.tellPrivately(room, nick, line);
+      return;
+    }
+    for (const line of said) announcer.say(room, line);
+  }
+
+  private tellPrivately(room: string, nick: string, text: string): void {
+    const to = `${room}/${nick}`;
+    this.deps.xmpp
+      .send(xml('message', { to, type: 'chat' }, xml('body', {}, text), xml('x', { xmlns: MUC_USER_NS })))
+      .catch((err: Error) => this.deps.log.warn({ to, err: err.message }, 'private refusal not sent'));
+  }
+}
