@@ -32,8 +32,8 @@ export interface GestureDeps {
   log: Logger;
 }
 
-/** Tags sent whose room echo has not come back yet: a few per room at most, so a small bound is plenty. */
-const MAX_AWAITING_ECHO = 1000;
+/** Recent announcement ids kept in memory too (their index write may still be under way): a small bound is plenty. */
+const MAX_RECENT = 1000;
 
 /** A room message the chat router leaves to this module: a reply or a reaction. */
 export function isRoomGesture(stanza: Element): boolean {
@@ -41,8 +41,8 @@ export function isRoomGesture(stanza: Element): boolean {
 }
 
 export class Gestures {
-  /** "room\nid" → #N for announcements sent and not yet echoed. */
-  private readonly awaitingEcho = new Map<string, number>();
+  /** "room\nid" → #N for the latest announcements: what a reply arriving before the index write completes needs. */
+  private readonly recent = new Map<string, number>();
 
   constructor(private readonly deps: GestureDeps) {
     deps.xmpp.on('stanza', (stanza: Element) => {
@@ -54,8 +54,7 @@ export class Gestures {
   /** The message id to send an announcement of incident #number with (see Announcer.tagLine). */
   tag(room: string, number: number): string {
     const id = `incident-${number}-${randomUUID()}`;
-    this.awaitingEcho.set(`${bareJid(room)}\n${id}`, number);
-    if (this.awaitingEcho.size > MAX_AWAITING_ECHO) this.awaitingEcho.delete(this.awaitingEcho.keys().next().value as string);
+    this.keepRecent(room, id, number);
     // Remembered at once too: in a room without stanza-ids, clients reply to this id.
     this.deps.index.remember(room, [id], number).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'announcement id not remembered'));
     return id;
@@ -63,7 +62,12 @@ export class Gestures {
 
   /** The incident a message of a room announced, if it did. */
   announced(room: string, id: string): number | undefined {
-    return this.deps.index.lookup(room, id) ?? this.awaitingEcho.get(`${bareJid(room)}\n${id}`);
+    return this.recent.get(`${bareJid(room)}\n${id}`) ?? this.deps.index.lookup(room, id);
+  }
+
+  private keepRecent(room: string, id: string, number: number): void {
+    this.recent.set(`${bareJid(room)}\n${id}`, number);
+    if (this.recent.size > MAX_RECENT) this.recent.delete(this.recent.keys().next().value as string);
   }
 
   private async onRoomMessage(stanza: Element): Promise<void> {
@@ -103,12 +107,11 @@ export class Gestures {
   /** The room's echo of an announcement we tagged: remember the stanza-id the room archived it under. */
   private async onOwnEcho(room: string, stanza: Element): Promise<void> {
     const ids = ownIdsOf(stanza);
-    const key = ids.map((id) => `${room}\n${id}`).find((k) => this.awaitingEcho.has(k));
-    if (key === undefined) return;
-    const number = this.awaitingEcho.get(key)!;
-    this.awaitingEcho.delete(key);
+    const number = ids.map((id) => this.recent.get(`${room}\n${id}`)).find((n) => n !== undefined);
+    if (number === undefined) return;
     const stanzaId = stanzaIdBy(stanza, room);
     if (stanzaId === undefined) return;
+    this.keepRecent(room, stanzaId, number);
     await this.deps.index.remember(room, [stanzaId, ...ids], number);
   }
 
