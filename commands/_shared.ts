@@ -10,6 +10,7 @@ import type { TriageOutcome } from '../src/core/triage.js';
 import { ipsOf, jidsOf, pickText } from '../src/protocol/incident.js';
 import { bareJid, domainOf } from '../src/protocol/validate.js';
 import { resolveRef } from '../src/triage/args.js';
+import { ageOf } from '../src/triage/list-query.js';
 import { UsageError } from '../src/triage/command.js';
 import type { CommandContext, Where } from '../src/triage/context.js';
 
@@ -101,16 +102,16 @@ export function selfBareJid(ctx: CommandContext): string {
   return `${username}@${domain}`.toLowerCase();
 }
 
-export type ListFilter = 'open' | 'acked' | 'resolved' | 'all';
-
-/** `#N [state] sev S category: types — first source or text snippet (from domain)` and the untrusted flag. */
-export function listLine(stored: StoredIncident): string {
+/** `#N *open* sev 2 muc: presence — spammer@… · owner alice@… · 5 min ago (from peer.example)` and the untrusted flag. */
+export function listLine(stored: StoredIncident, now = Date.now()): string {
   const i = stored.incident;
   const source = jidsOf(i.sources)[0] ?? ipsOf(i.sources)[0];
   const text = pickText(i.texts);
   const detail = source !== undefined ? line` — ${clip(source, 80)}` : text !== undefined ? line` — ${clip(text, 60)}` : '';
   const from = domainOf(stored.from) || bareJid(stored.from);
-  return line`#${stored.number} [${stored.state}] sev ${i.severity ?? '?'} ${classification(i)}${detail} (from ${clip(from, 80)})${stored.trusted ? '' : ' ⚠ UNTRUSTED'}`;
+  const owner = i.owner ? line` · owner ${clip(i.owner, 80)}` : '';
+  // XEP-0393 styling: *state* is bold in clients that render it and still reads plainly in those that do not.
+  return line`#${stored.number} *${stored.state}* sev ${i.severity ?? '?'} ${classification(i)}${detail}${owner} · ${ageOf(stored.receivedAt, now)} (from ${clip(from, 80)})${stored.trusted ? '' : ' ⚠ UNTRUSTED'}`;
 }
 
 /** Sends lines as several messages of at most LINES_PER_MESSAGE lines each. */

@@ -1,6 +1,7 @@
 /** Every command, in the order `!help` and the manual list them. */
 import type { CommandSpec } from '../src/triage/command.js';
 import ack from './ack.js';
+import assign from './assign.js';
 import exportCommand from './export.js';
 import forward from './forward.js';
 import help from './help.js';
@@ -10,6 +11,7 @@ import note from './note.js';
 import outbox from './outbox.js';
 import peers from './peers.js';
 import relate from './relate.js';
+import release from './release.js';
 import reload from './reload.js';
 import reopen from './reopen.js';
 import report from './report.js';
@@ -19,12 +21,16 @@ import severity from './severity.js';
 import show from './show.js';
 import solve from './solve.js';
 import stats from './stats.js';
+import take from './take.js';
 
 export const allCommands: readonly CommandSpec[] = [
   help,
   list,
   show,
   ack,
+  take,
+  assign,
+  release,
   solve,
   reopen,
   note,

@@ -3,6 +3,7 @@ import { clip, foldList, line } from '../src/core/flat-text.js';
 import type { StoredIncident } from '../src/core/store.js';
 import { ipsOf, jidsOf, type LocalizedText, type NetworkNode } from '../src/protocol/incident.js';
 import { defineCommand, UsageError } from '../src/triage/command.js';
+import { ageOf } from '../src/triage/list-query.js';
 import { lookup } from './_shared.js';
 
 /** The newest timeline entries shown; older ones are summarised in one line. */
@@ -38,19 +39,29 @@ function firstText(texts: readonly LocalizedText[]): string {
 
 const jid = (value: string) => clip(value, ADDRESS_CHARS);
 
-export function describeIncident(stored: StoredIncident, numberOf: (id: string) => number | undefined): string {
+/** `2026-12-02 15:10 UTC (3 min ago)`; text that is not a time is shown as it is. */
+export function humanTime(iso: string, now: number): string {
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return line`${clip(iso, 40)}`;
+  const d = new Date(t).toISOString();
+  return `${d.slice(0, 10)} ${d.slice(11, 16)} UTC (${ageOf(iso, now)})`;
+}
+
+export function describeIncident(stored: StoredIncident, numberOf: (id: string) => number | undefined, now = Date.now()): string {
   const i = stored.incident;
   const lines: string[] = [];
   const flag = stored.trusted ? '' : ' ⚠ UNTRUSTED';
-  lines.push(line`#${stored.number} [${stored.state}] status ${i.status}${flag}`);
+  const owner = i.owner ? line` · owner ${jid(i.owner)}` : '';
+  // One header line; XEP-0393 *bold* for the state, which reads plainly where it is not rendered.
+  lines.push(line`#${stored.number} *${stored.state}* — ${severityText(i)}, ${classification(i)}${owner}${flag}`);
   lines.push(line`Id ${clip(i.id, 256)}${i.site ? line` issued by ${jid(i.site)}` : ''}`);
-  const updated = stored.updatedAt !== stored.receivedAt ? line`, updated ${clip(stored.updatedAt, 40)}` : '';
+  const updated = stored.updatedAt !== stored.receivedAt ? line`, updated ${humanTime(stored.updatedAt, now)}` : '';
   lines.push(
-    line`Reported by ${jid(stored.from)} (${stored.trusted ? 'trusted' : 'untrusted'} sender, ${stored.format}) on ${clip(stored.receivedAt, 40)}${updated}`,
+    line`Reported by ${jid(stored.from)} (${stored.trusted ? 'trusted' : 'untrusted'} sender, ${stored.format}) on ${humanTime(stored.receivedAt, now)}${updated}`,
   );
   if (i.admins.length) lines.push(line`Reporting admins: ${foldList(i.admins, { max: ITEMS_SHOWN, each: ADDRESS_CHARS })}`);
   if (i.room) lines.push(line`Discussion room: ${jid(i.room)}`);
-  lines.push(line`Classification: ${classification(i)}, ${severityText(i)}${i.purpose ? line`; purpose ${clip(i.purpose, 40)}` : ''}`);
+  if (i.purpose) lines.push(line`Purpose: ${clip(i.purpose, 40)}`);
   const sources = nodesText(i.sources);
   lines.push(line`Sources: ${sources || 'none given'}`);
   const locations = nodesText(i.targets);
@@ -96,7 +107,7 @@ export function describeIncident(stored: StoredIncident, numberOf: (id: string) 
   const hidden = Math.max(0, stored.timeline.length - TIMELINE_SHOWN);
   if (hidden > 0) lines.push(line`  (${hidden} earlier entries not shown)`);
   for (const t of stored.timeline.slice(hidden)) {
-    lines.push(line`  ${clip(t.at, 40)} ${jid(t.who)} ${clip(t.action, 80)}${t.text ? line` — ${clip(t.text, 300)}` : ''}`);
+    lines.push(line`  ${humanTime(t.at, now)} ${jid(t.who)} ${clip(t.action, 80)}${t.text ? line` — ${clip(t.text, 300)}` : ''}`);
   }
   return lines.join('\n');
 }

@@ -161,6 +161,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     peerProfile: (jid) => profiles.known(jid),
     // Late-bound: the bot object that implements it is made below.
     reload: () => self.reload(),
+    realJidOf: (room, nick) => rooms.occupant(room, nick)?.jid,
     config,
     store,
     commands: allCommands,

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { startBot } from './bot.js';
-import { ConfigError, loadConfig, maskedConfig } from './core/config.js';
+import { ConfigError, configWarnings, loadConfig, maskedConfig } from './core/config.js';
 import { peerLine } from './core/peer-summary.js';
 import { createLogger, type Logger } from './log.js';
 import { backupStore, checkStore, repairStore } from './core/store-admin.js';
@@ -55,6 +55,7 @@ async function main(): Promise<number> {
   }
   if (opts.checkConfig) {
     process.stdout.write(`${JSON.stringify(maskedConfig(config), null, 2)}\n`);
+    for (const warning of configWarnings(config)) process.stderr.write(`warning: ${warning}\n`);
     // For the reader, on stderr: stdout stays the config as JSON, for tools.
     process.stderr.write(`Peers:\n${config.peers.map((p) => `  ${peerLine(p, undefined)}`).join('\n') || '  none'}\n`);
     return 0;
@@ -75,6 +76,7 @@ async function main(): Promise<number> {
   }
   const log = createLogger();
   processLog = log;
+  for (const warning of configWarnings(config)) log.warn(warning);
   // Signals are watched from the start, so a stop request during start-up is honoured once the bot is up.
   // `on`, not `once`: a listener must stay installed or tsx's own handler exits at once with 128+signal.
   let stopRequested: ((signal: string) => void) | undefined;

@@ -5,6 +5,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { parseListen } from '../ops/http.js';
 import { PEER_PROFILES } from '../protocol/peer-profile.js';
@@ -79,7 +80,8 @@ export const configSchema = z.strictObject({
     /** A report-named room with no incident announced in it for this long is left. */
     idleLeaveHours: z.number().positive().default(24),
   }),
-  admins: z.array(jid('bare JID')).default([]),
+  /** Bare JIDs: a full JID would look like it restricts the admin to one client, and it does not. */
+  admins: z.array(jid('bare JID').refine((v) => !v.includes('/'), { message: 'must be a bare JID (no /resource): rights go to the account, not to one client' })).default([]),
   peers: z.array(peerSchema).default([]),
   untrusted: z.enum(['flag', 'reject']).default('flag'),
   storage: z.strictObject({ path: z.string().min(1) }),
@@ -195,7 +197,7 @@ export function parseConfig(raw: unknown, file = '<config>', env: NodeJS.Process
   if (!parsed.success) {
     throw new ConfigError(
       file,
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`),
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}${nearestKeyHint(issue)}`),
     );
   }
   const password = env.INCIDENT_BOT_PASSWORD || parsed.data.xmpp.password;
@@ -208,4 +210,40 @@ export function parseConfig(raw: unknown, file = '<config>', env: NodeJS.Process
 /** The config as it may be shown to a human: the password masked. */
 export function maskedConfig(config: Config): unknown {
   return { ...config, xmpp: { ...config.xmpp, password: '********' } };
+}
+
+/** The placeholder password of the shipped example: warned about by `--check-config` and at start. */
+export const PLACEHOLDER_PASSWORD = 'change-me';
+
+/** Warnings that do not make the config invalid. */
+export function configWarnings(config: Config): string[] {
+  return config.xmpp.password === PLACEHOLDER_PASSWORD
+    ? [`xmpp.password: still the example's placeholder '${PLACEHOLDER_PASSWORD}': set the account's real password (or INCIDENT_BOT_PASSWORD)`]
+    : [];
+}
+
+/** ` (did you mean "admins"?)` for an unknown key close to a valid one at the same place. */
+function nearestKeyHint(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'unrecognized_keys') return '';
+  const valid = keysAt(configSchema, issue.path);
+  const hints = issue.keys.flatMap((key) => {
+    const best = valid.map((v) => ({ v, d: distance(key.toLowerCase(), v.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
+    return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? [`"${key}" → did you mean "${best.v}"?`] : [];
+  });
+  return hints.length ? ` (${hints.join('; ')})` : '';
+}
+
+/** The keys a (nested) object of the schema accepts, through optional/default wrappers. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let at: unknown = schema;
+  for (const step of [...path, undefined]) {
+    while (at && typeof at === 'object' && 'def' in at && (at as { def: { innerType?: unknown } }).def.innerType) {
+      at = (at as { def: { innerType: unknown } }).def.innerType;
+    }
+    const shape = (at as { shape?: Record<string, unknown> }).shape;
+    if (!shape) return [];
+    if (step === undefined) return Object.keys(shape);
+    at = shape[String(step)];
+  }
+  return [];
 }

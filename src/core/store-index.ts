@@ -13,7 +13,7 @@ import { bareJid, parseIp } from '../protocol/validate.js';
 import type { StoredIncident, TriageState } from './stored-incident.js';
 
 /** Bump when facetsOf/termsOf change: every index is rebuilt from the records at the next open. */
-export const INDEX_VERSION = 2;
+export const INDEX_VERSION = 3;
 
 /** Terms kept per incident at most (addresses and identities first, then words in the order they appear). */
 export const MAX_TERMS = 300;
@@ -22,7 +22,7 @@ const MAX_VALUE = 200;
 const MIN_WORD = 2;
 const MAX_WORD = 64;
 
-export type FacetName = 'state' | 'severity' | 'trust' | 'peer' | 'domain' | 'open-source';
+export type FacetName = 'state' | 'severity' | 'trust' | 'peer' | 'domain' | 'open-source' | 'owner';
 export type Facet = readonly [FacetName, string];
 
 export interface IndexEntries {
@@ -45,12 +45,17 @@ export function facetsOf(stored: StoredIncident): Facet[] {
     ['trust', stored.trusted ? 'trusted' : 'untrusted'],
     ['peer', clipValue(peer)],
     ['domain', clipValue(domainPart(peer))],
+    // '-' is "nobody": `!list unowned` is a facet like any other.
+    ['owner', i.owner === undefined ? NO_OWNER : clipValue(bareJid(i.owner))],
   ];
   if (stored.state !== 'resolved') {
     for (const jid of new Set(sourceJids(i.sources))) facets.push(['open-source', clipValue(jid)]);
   }
   return facets;
 }
+
+/** The owner facet's value for an incident nobody owns. */
+export const NO_OWNER = '-';
 
 export const STATES: readonly TriageState[] = ['open', 'acked', 'resolved'];
 

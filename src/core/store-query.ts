@@ -21,6 +21,8 @@ export interface ListQuery {
   /** Reporting peers' domains. */
   domains?: readonly string[];
   trusted?: boolean;
+  /** Owners, as bare JIDs; NO_OWNER ('-') for incidents nobody owns. */
+  owners?: readonly string[];
   /** Paging: only incidents numbered below this. */
   before?: number;
   /** At most this many (default 50). */
@@ -56,6 +58,7 @@ function criteriaOf(q: ListQuery): Criterion[] {
   if (q.peers) out.push({ facet: 'peer', values: q.peers.map(bareJid) });
   if (q.domains) out.push({ facet: 'domain', values: q.domains.map((d) => d.toLowerCase()) });
   if (q.trusted !== undefined) out.push({ facet: 'trust', values: [q.trusted ? 'trusted' : 'untrusted'] });
+  if (q.owners) out.push({ facet: 'owner', values: q.owners.map((o) => (o === '-' ? o : bareJid(o))) });
   return out;
 }
 

@@ -47,9 +47,33 @@ export function solve(stored: StoredIncident, who: string, at: string, text: str
 export function reopen(stored: StoredIncident, who: string, at: string, note?: string): TriageOutcome {
   if (stored.state !== 'resolved') return refused(`#${stored.number} is not resolved`);
   stored.state = 'open';
-  editableIncident(stored).status = 'updated';
+  const incident = editableIncident(stored);
+  incident.status = 'updated';
+  // The old solutions are history now: neither `!show` nor a peer (a legacy <solution> means "solved") may take
+  // them as current.
+  for (const s of incident.solutions) {
+    incident.history.push({ action: 'remediate-other', time: s.time ?? at, ...(s.who ? { who: s.who } : {}), texts: [{ lang: 'en', text: `earlier solution (reopened since): ${s.texts[0]?.text ?? ''}` }] });
+  }
+  incident.solutions = [];
   record(stored, at, who, 'reopened', 'status-new-info', note ? `reopened: ${note}` : 'reopened');
   return { ok: true, message: `#${stored.number} reopened`, revision: 'updated' };
+}
+
+/** Sets or clears who handles the incident here; a revision tells the peers (IODEF Contact role='tech'). */
+export function setOwner(stored: StoredIncident, who: string, at: string, owner: string | undefined): TriageOutcome {
+  const current = stored.incident.owner;
+  if (owner !== undefined && current === owner) return refused(`#${stored.number} is already owned by ${owner}`);
+  if (owner === undefined && current === undefined) return refused(`#${stored.number} has no owner`);
+  const incident = editableIncident(stored);
+  if (owner === undefined) delete incident.owner;
+  else incident.owner = owner;
+  if (incident.status === 'new') incident.status = 'updated';
+  record(stored, at, who, owner === undefined ? 'released' : 'owner set', 'status-triage', owner === undefined ? `released by ${who}` : `owner: ${owner}`);
+  return {
+    ok: true,
+    message: owner === undefined ? `#${stored.number} has no owner now` : `#${stored.number} is owned by ${owner}`,
+    revision: stored.state === 'resolved' ? 'resolved' : 'updated',
+  };
 }
 
 export function addNote(stored: StoredIncident, who: string, at: string, text: string): TriageOutcome {

@@ -81,6 +81,8 @@ export class Gestures {
       return;
     }
     if (nick === undefined || rooms.isNoise(stanza)) return;
+    // A correction (XEP-0308) of a reply already run is never run again (src/xmpp/chat.ts says so).
+    if (stanza.getChild('replace', 'urn:xmpp:message-correct:0')) return;
     const target = replyTarget(stanza);
     if (target !== undefined) {
       const body = stanza.getChildText('body');

@@ -117,6 +117,11 @@ export interface Incident {
   admins: string[];
   /** The MUC room where the incident can be discussed. */
   room?: string;
+  /**
+   * Who handles it here (`!take`, `!assign`): a bare JID, sent to peers as IODEF `Contact role='tech'` (and as a
+   * dated line to legacy peers, through the history). Never read from a peer: their handler is not ours.
+   */
+  owner?: string;
   category?: string;
   types: string[];
   severity?: Severity;

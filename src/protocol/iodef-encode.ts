@@ -40,6 +40,7 @@ export function encodeIncident(kind: IodefKind, incident: Incident): Element {
     encodeAssessment(incident),
     ...incident.admins.map(adminContact),
     incident.room !== undefined && roomContact(incident.room),
+    incident.owner !== undefined && techContact(incident.owner),
     encodeEventData(incident),
     encodeHistory(incident),
     encodeInfo(incident),
@@ -96,6 +97,11 @@ export function adminContact(jid: string): Element {
 }
 
 /** XEP-0268 v0.6 §Contact: the chatroom role, written in RFC 5070's strict extension form. */
+/** The incident's handler at the sending site (RFC 5070 Contact role `tech`). */
+export function techContact(jid: string): Element {
+  return make('Contact', { role: 'tech', type: 'person' }, jidData(jid));
+}
+
 export function roomContact(room: string): Element {
   return make(
     'Contact',

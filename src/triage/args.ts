@@ -10,7 +10,36 @@ export type RefLookup = { ok: true; stored: StoredIncident } | { ok: false; mess
 
 /** True when a token has the shape of a reference (so commands can tell refs from free text). */
 export function looksLikeRef(token: string): boolean {
-  return /^#?\d+$/.test(token) || /^[0-9a-f]{8}[0-9a-f-]*$/i.test(token);
+  return /^#?\d+$/.test(token) || RANGE.test(token) || /^[0-9a-f]{8}[0-9a-f-]*$/i.test(token);
+}
+
+/** `#8-#12`, `8-12`: a range of incident numbers. */
+const RANGE = /^#?(\d+)-#?(\d+)$/;
+/** Most incidents one range may name: a typo (`#1-#9999`) must not act on thousands. */
+export const MAX_RANGE = 50;
+
+/** References with ranges spelled out (`#8-#12` → `#8` … `#12`); a range too long or backwards is an error. */
+export function expandRefs(tokens: readonly string[]): { ok: true; refs: string[] } | { ok: false; message: string } {
+  const refs: string[] = [];
+  for (const token of tokens) {
+    const range = RANGE.exec(token);
+    if (!range) {
+      refs.push(token);
+      continue;
+    }
+    const [from, to] = [Number(range[1]), Number(range[2])];
+    if (to < from) return { ok: false, message: `range ${token} goes backwards` };
+    if (to - from + 1 > MAX_RANGE) return { ok: false, message: `range ${token} names ${to - from + 1} incidents; at most ${MAX_RANGE} at once` };
+    for (let n = from; n <= to; n++) refs.push(`#${n}`);
+  }
+  return { ok: true, refs };
+}
+
+/** The references at the start of the arguments (the first is always one; later ones only as #N, ranges or UUIDs). */
+export function leadingRefCount(args: readonly string[]): number {
+  let count = args.length && looksLikeRef(args[0]!) ? 1 : 0;
+  while (count > 0 && count < args.length && looksLikeRef(args[count]!) && !/^\d+$/.test(args[count]!)) count++;
+  return count;
 }
 
 export function resolveRef(store: IncidentStore, token: string): RefLookup {

@@ -34,6 +34,8 @@ export interface TriageServices {
   request(stored: StoredIncident, peerJid: string, action: string, by: string, notify: string): Promise<void>;
   stats(): Record<string, number>;
   outbox(): readonly OutboxEntry[];
+  /** The real JID behind a nick in a room the bot is in, when the room shows it. */
+  realJidOf?(room: string, nick: string): string | undefined;
   /** Re-reads the config file and applies what can change live; lines say what happened. */
   reload?(): Promise<{ ok: boolean; lines: string[] }>;
   /** What is known of a peer's profile now (configured, or detected at first contact). */

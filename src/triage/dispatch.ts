@@ -3,6 +3,7 @@
  * with the usage line. Nothing a user types can crash the bot: every failure becomes a short reply.
  */
 import { noRightsHere } from '../core/rights.js';
+import { closestCommand } from './suggest.js';
 import { UsageError, usageOf, type CommandSpec } from './command.js';
 import type { CommandContext, Sender, TriageServices, Where } from './context.js';
 
@@ -30,8 +31,9 @@ export async function dispatch(line: ChatLine, services: TriageServices, onError
   const text = line.text.trim();
   const inRoom = line.where.kind === 'room';
   if (inRoom && !text.startsWith('!')) return 'ignored';
-  const body = text.startsWith('!') ? text.slice(1) : text;
-  const match = /^(\S+)\s*([\s\S]*)$/.exec(body);
+  // `! ack #3` and `!ack#3` are `!ack #3`: the name is the letters after the `!`, whatever follows them.
+  const body = text.startsWith('!') ? text.slice(1).trimStart() : text;
+  const match = /^([a-zA-Z][\w-]*)\s*([\s\S]*)$/.exec(body);
   if (!match) return 'ignored';
   const name = match[1]!.toLowerCase();
   const rest = match[2]!.trim();
@@ -42,9 +44,15 @@ export async function dispatch(line: ChatLine, services: TriageServices, onError
     return 'refused';
   }
   if (!spec) {
-    // Unknown !words in the room are other bots' or people's business: stay quiet there.
+    const guess = closestCommand(name, services.commands.map((c) => c.name));
+    const prefix = inRoom ? '!' : '';
+    // Unknown !words in the room are other bots' or people's business: only a near miss of ours is answered.
+    if (guess) {
+      line.reply(`unknown command ${prefix}${name.slice(0, 40)} — did you mean ${prefix}${guess}?`);
+      return 'unknown';
+    }
     if (inRoom) return 'ignored';
-    line.reply(`Unknown command '${name}'. Send 'help' for the list.`);
+    line.reply(`Unknown command '${name.slice(0, 40)}'. Send 'help' for the list.`);
     return 'unknown';
   }
   if (inRoom && spec.where === 'dm') {

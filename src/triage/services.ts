@@ -25,6 +25,7 @@ export interface ServiceDeps {
   stats(): Record<string, number>;
   peerProfile?(jid: string): ProfileKnowledge | undefined;
   reload?(): Promise<{ ok: boolean; lines: string[] }>;
+  realJidOf?(room: string, nick: string): string | undefined;
 }
 
 /** The admin an export goes to is not known here: room for a long full JID. */
@@ -126,6 +127,7 @@ export function createServices(deps: ServiceDeps): TriageServices {
     outbox: () => store.outbox,
     ...(deps.peerProfile ? { peerProfile: deps.peerProfile } : {}),
     ...(deps.reload ? { reload: deps.reload } : {}),
+    ...(deps.realJidOf ? { realJidOf: deps.realJidOf } : {}),
 
     export(stored, format) {
       // Sent as the body of a chat message: fitted so that the body, escaped once more, stays under the limit.

@@ -44,6 +44,8 @@ interface RoomState {
   lastSent: number;
   /** Announcement lines sent since the room was last quiet. */
   linesInStorm: number;
+  /** When linesInStorm last leaked (see budgetSpent). */
+  leakedAt: number;
   lastAnnounced: number;
 }
 
@@ -101,13 +103,20 @@ export class Announcer {
   private stateOf(room: string): RoomState {
     let state = this.states.get(room);
     if (!state) {
-      state = { pending: [], replies: [], due: 0, lastSent: Number.NEGATIVE_INFINITY, linesInStorm: 0, lastAnnounced: Number.NEGATIVE_INFINITY };
+      state = { pending: [], replies: [], due: 0, lastSent: Number.NEGATIVE_INFINITY, linesInStorm: 0, leakedAt: 0, lastAnnounced: Number.NEGATIVE_INFINITY };
       this.states.set(room, state);
     }
     return state;
   }
 
+  /**
+   * The budget follows the rate, not a count: lines spent leak back at one per `stormIntervalMs`, so a trickle the
+   * room can take line by line (a report every few seconds) never exhausts it; only lines coming faster do.
+   */
   private budgetSpent(state: RoomState): boolean {
+    const now = monotonicNow();
+    state.linesInStorm = Math.max(0, state.linesInStorm - (now - state.leakedAt) / this.options.stormIntervalMs);
+    state.leakedAt = now;
     return state.linesInStorm >= this.options.stormLines;
   }
 

@@ -25,11 +25,20 @@ export interface ChatDeps {
   log: Logger;
 }
 
+const CORRECTION_NS = 'urn:xmpp:message-correct:0';
+
 export function routeChat(deps: ChatDeps): void {
+  /** Who was told that edits are not executed (room/nick or JID): told once. */
+  const toldAboutEdits = new Set<string>();
   deps.xmpp.on('stanza', (stanza: Element) => {
     if (!stanza.is('message') || stanza.attrs.type === 'error') return;
     const body = stanza.getChildText('body');
     if (body === null || stanza.getChild('incident', LEGACY_NS)) return;
+    // A correction (XEP-0308) of a command already run would run it again (two notes, two revisions): never.
+    if (stanza.getChild('replace', CORRECTION_NS)) {
+      onCorrection(deps, stanza, body, toldAboutEdits);
+      return;
+    }
     if (isRoomGesture(stanza)) return; // replies and reactions: src/gestures
     const handled = stanza.attrs.type === 'groupchat' ? onRoomLine(deps, stanza, body) : onDirect(deps, stanza, body);
     handled.catch((err: Error) => deps.log.error({ err: err.message }, 'command handling failed'));
@@ -89,6 +98,21 @@ async function onDirect(deps: ChatDeps, stanza: Element, body: string): Promise<
   await dispatch({ text: body, where: { kind: 'dm', from }, sender, reply }, deps.services, (err) =>
     deps.log.error({ err: (err as Error).message, from }, 'command failed'),
   );
+}
+
+function onCorrection(deps: ChatDeps, stanza: Element, body: string, told: Set<string>): void {
+  const from = String(stanza.attrs.from ?? '');
+  const inRoom = stanza.attrs.type === 'groupchat';
+  if (inRoom && (deps.rooms.isNoise(stanza) || !body.trim().startsWith('!'))) return;
+  if (!inRoom && !isConfiguredAdmin(deps.config, bareJid(from))) return;
+  if (told.has(from)) return;
+  told.add(from);
+  const text = `Edited messages are not executed (the command would run twice): send the corrected command as a new message.`;
+  if (inRoom) deps.announcer.say(bareJid(from), text);
+  else
+    deps.xmpp
+      .send(xml('message', { to: from, type: 'chat' }, xml('body', {}, text)))
+      .catch((err: Error) => deps.log.warn({ to: from, err: err.message }, 'reply not sent'));
 }
 
 /** Said to a private message through a room that hides real JIDs from the bot: whoever sent it, it cannot tell. */

@@ -139,18 +139,20 @@ describe('inquire and request', () => {
 });
 
 describe('list', () => {
-  it('by default lists open and acknowledged incidents, newest first, with the untrusted flag', async () => {
+  const AGE = String.raw`\d+ (?:min|h|d) ago`;
+
+  it('by default lists open and acknowledged incidents, newest first, one line each with state, severity, age and the untrusted flag', async () => {
     await w.run('!solve #1 done');
-    const { replies } = await w.run('!list', 'user');
-    expect(replies).toEqual([
-      '#3 [open] sev 3 abuse: spam — totally legit report (from shady.example) ⚠ UNTRUSTED\n' +
-        '#2 [acked] sev 3 abuse: spam — registration spam from a botnet (from peer.example)',
-    ]);
+    const lines = linesOf((await w.run('!list', 'user')).replies);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^#3 \\*open\\* sev 3 abuse: spam — totally legit report · ${AGE} \\(from shady\\.example\\) ⚠ UNTRUSTED$`));
+    expect(lines[1]).toMatch(new RegExp(`^#2 \\*acked\\* sev 3 abuse: spam — registration spam from a botnet · ${AGE} \\(from peer\\.example\\)$`));
   });
 
-  it('shows the first source when there is one', async () => {
-    const { replies } = await w.run('!list all', 'user');
-    expect(linesOf(replies).at(-1)).toBe('#1 [open] sev 2 muc: presence, long-messages — spammer@evil.example (from peer.example)');
+  it('shows the first source, and the owner once there is one', async () => {
+    await w.run('!take #1');
+    const last = linesOf((await w.run('!list all', 'user')).replies).at(-1)!;
+    expect(last).toMatch(new RegExp(`^#1 \\*open\\* sev 2 muc: presence, long-messages — spammer@evil\\.example · owner ${ADMIN_JID} · ${AGE} \\(from peer\\.example\\)$`));
   });
 
   it.each([
@@ -158,42 +160,51 @@ describe('list', () => {
     ['resolved', [1]],
     ['all', [3, 2, 1]],
     ['ALL', [3, 2, 1]],
+    ['all sev<=2', [1]],
+    ['all sev>=3', [3, 2]],
+    ['all from:shady.example', [3]],
+    [`all from:${PEER}`, [2, 1]],
+    ['all unowned', [3, 2]],
+    ['all mine', [1]],
   ])('list %s', async (filter, numbers) => {
     await w.run('!solve #1 done');
-    const lines = linesOf((await w.run(`!list ${filter}`, 'user')).replies);
+    await w.run('!take #1');
+    const lines = linesOf((await w.run(`!list ${filter}`, 'admin')).replies);
     expect(lines.map((l) => Number(/^#(\d+) /.exec(l)![1]))).toEqual(numbers);
   });
 
   it('an unknown filter answers with the usage line', async () => {
     const { result, replies } = await w.run('!list closed', 'user');
     expect(result).toBe('usage');
-    expect(replies).toEqual(["unknown filter 'closed'. Usage: !list [open|acked|resolved|all]"]);
+    expect(replies).toEqual(["unknown filter 'closed'. Usage: !list [open|acked|resolved|all] [sev<=N] [from:PEER] [mine|unowned] [page N]"]);
   });
 
   it('says so when nothing matches', async () => {
     const empty = await makeWorld({ seed: false });
     try {
-      expect((await empty.run('!list', 'user')).replies).toEqual(['No open incidents.']);
-      expect((await empty.run('!list resolved', 'user')).replies).toEqual(['No resolved incidents.']);
+      expect((await empty.run('!list', 'user')).replies).toEqual(['No incidents (open).']);
+      expect((await empty.run('!list resolved sev<=2', 'user')).replies).toEqual(['No incidents (resolved sev<=2).']);
     } finally {
       empty.close();
     }
   });
 
-  it('splits long lists into messages of at most 20 lines and stops at 50 incidents', async () => {
+  it('pages: 15 lines in a room with the next page named, 50 in a direct message', async () => {
     const big = await makeWorld({ seed: false });
     try {
       for (let i = 0; i < 60; i++) big.add();
-      const { replies } = await big.run('!list', 'user');
-      expect(replies.length).toBe(3);
-      for (const r of replies) expect(r.split('\n').length).toBeLessThanOrEqual(20);
-      const lines = linesOf(replies);
-      expect(lines).toHaveLength(51);
-      expect(lines[0]).toMatch(/^#60 \[open\]/);
-      expect(lines[49]).toMatch(/^#11 \[open\]/);
-      expect(lines[50]).toBe('… and 10 more (use !show #N, or search in a direct message)');
+      const lines = linesOf((await big.run('!list', 'user')).replies);
+      expect(lines).toHaveLength(16);
+      expect(lines[0]).toMatch(/^#60 \*open\*/);
+      expect(lines[14]).toMatch(/^#46 \*open\*/);
+      expect(lines[15]).toBe('… 45 more: !list page 2');
+      const page2 = linesOf((await big.run('!list page 2', 'user')).replies);
+      expect(page2[0]).toMatch(/^#45 /);
+      expect(page2.at(-1)).toBe('… 30 more: !list page 3');
       const dm = linesOf((await big.run('list', 'admin', 'dm')).replies);
-      expect(dm.at(-1)).toBe('… and 10 more (use show #N, or search)');
+      expect(dm).toHaveLength(51);
+      expect(dm.at(-1)).toBe('… 10 more: list page 2');
+      expect((await big.run('!list page 9', 'user')).replies).toEqual(['No page 9 (open).']);
     } finally {
       big.close();
     }
@@ -206,11 +217,10 @@ describe('show', () => {
     await w.run('!relate #1 #3');
     const text = (await w.run('!show #1', 'user')).replies[0]!;
     const lines = text.split('\n');
-    expect(lines[0]).toBe('#1 [acked] status updated');
+    expect(lines[0]).toBe('#1 *acked* — severity 2 (high), muc: presence, long-messages');
     expect(text).toContain(`Id ${UUID1} issued by peer.example`);
     expect(text).toContain(`Reported by ${PEER} (trusted sender, iodef)`);
     expect(text).toContain('Reporting admins: carol@peer.example');
-    expect(text).toContain('Classification: muc: presence, long-messages, severity 2 (high)');
     expect(text).toContain('Sources: spammer@evil.example, 203.0.113.7:5222');
     expect(text).toContain('Locations: lobby@conference.peer.example');
     expect(lines.indexOf('Text [en]: presence flood in the room')).toBeGreaterThan(0);
@@ -218,11 +228,11 @@ describe('show', () => {
     expect(text).toContain(`Related: #3 ${UUID3} at shady.example`);
     expect(text).toContain(`Known by: ${PEER}, legacy.example`);
     const timeline = lines.slice(lines.indexOf('Timeline:') + 1);
-    expect(timeline).toEqual([
-      `  2025-12-01T10:00:00Z ${PEER} reported`,
-      `  ${NOW} ${ADMIN_JID} acknowledged — on it`,
-      `  ${NOW} ${ADMIN_JID} related — related to #3`,
-    ]);
+    const when = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC \\(\\d+ (?:min|h|d) ago\\)`;
+    expect(timeline).toHaveLength(3);
+    expect(timeline[0]).toMatch(new RegExp(`^  ${when('2025-12-01T10:00:00Z')} ${PEER} reported$`));
+    expect(timeline[1]).toMatch(new RegExp(`^  ${when(NOW)} ${ADMIN_JID} acknowledged — on it$`));
+    expect(timeline[2]).toMatch(new RegExp(`^  ${when(NOW)} ${ADMIN_JID} related — related to #3$`));
   });
 
   it('flags an untrusted incident and shows requests and solutions', async () => {
@@ -231,7 +241,7 @@ describe('show', () => {
     w.store.save(s);
     await w.run('!solve #3 banned ip=198.51.100.1');
     const text = (await w.run('!show 3', 'user')).replies[0]!;
-    expect(text.split('\n')[0]).toBe('#3 [resolved] status resolved ⚠ UNTRUSTED');
+    expect(text.split('\n')[0]).toBe('#3 *resolved* — severity 3 (medium), abuse: spam ⚠ UNTRUSTED');
     expect(text).toContain(`Request from ${PEER} at ${NOW}: investigate — please look`);
     expect(text).toContain(`Solution (by ${ADMIN_JID} at ${NOW}): banned [sources: 198.51.100.1]`);
   });

@@ -12,6 +12,9 @@ afterEach(() => w.close());
 /** A plausible, otherwise valid invocation of each admin command. */
 const ADMIN_LINES: Record<string, string> = {
   ack: 'ack #1 mine',
+  take: 'take #1',
+  assign: 'assign #1 bob@example.org',
+  release: 'release #1',
   solve: 'solve #1 fixed ip=203.0.113.7',
   reopen: 'reopen #1',
   note: 'note #1 hello',

@@ -84,7 +84,7 @@ describe('a wall clock stepped back one hour', () => {
     vi.setSystemTime(Date.now() - HOUR);
 
     await room.say('!list');
-    await room.waitFor((b) => b.startsWith(`#${owed.number} [acked]`), 5_000, 'the !list reply after the step');
+    await room.waitFor((b) => b.startsWith(`#${owed.number} *acked*`), 5_000, 'the !list reply after the step');
 
     const { client, recorder } = await peerBack();
     const revision = await recorder.waitFor((r) => r.incident.id === owed.id && r.kind === 'report', 8_000, 'the owed revision');
@@ -107,7 +107,7 @@ describe('a wall clock stepped forward one hour', () => {
     expect(room.messages.some((m) => m.body.startsWith('Gave up'))).toBe(false);
 
     await room.say('!list');
-    await room.waitFor((b) => b.startsWith(`#${owed.number} [acked]`), 5_000, 'the !list reply after the step');
+    await room.waitFor((b) => b.startsWith(`#${owed.number} *acked*`), 5_000, 'the !list reply after the step');
 
     const { client, recorder } = await peerBack();
     await recorder.waitFor((r) => r.incident.id === owed.id && r.kind === 'report', 8_000, 'the owed revision');

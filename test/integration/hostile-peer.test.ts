@@ -140,7 +140,7 @@ describe('every stanza the bot builds stays under the server limit', () => {
   it('!show in the room and export by direct message of that report fit too', async () => {
     const number = numberOf(bot, big.id)!;
     await operators.say(`!show #${number}`);
-    const shown = await operators.waitFor((b) => b.startsWith(`#${number} [`), 8_000, 'the !show answer');
+    const shown = await operators.waitFor((b) => b.startsWith(`#${number} *`), 8_000, 'the !show answer');
     expect(shown).toContain('&&&&');
     for (const format of ['iodef', 'legacy', 'json']) {
       const reply = nextStanza(alice, (el) => el.is('message') && el.attrs.type === 'chat' && String(el.attrs.from).startsWith(botJid), 8_000);
@@ -229,7 +229,7 @@ describe('peer strings cannot fake a bot line', () => {
       numbers.push(number);
       await operators.waitFor((b) => b.startsWith(`#${number} NEW`), 8_000, `announcement #${number}`);
       await operators.say(`!show #${number}`);
-      await operators.waitFor((b) => b.startsWith(`#${number} [`), 8_000, `!show #${number}`);
+      await operators.waitFor((b) => b.startsWith(`#${number} *`), 8_000, `!show #${number}`);
     }
     await operators.say('!list all');
     await operators.waitFor((b) => b.startsWith(`#${numbers.at(-1)} [`) && b.includes('sev '), 8_000, '!list all');

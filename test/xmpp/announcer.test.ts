@@ -149,3 +149,15 @@ describe('out of the room (disconnected, rejoining)', () => {
     expect(announcer.waiting(ROOM)).toBe(0);
   });
 });
+
+describe('a trickle', () => {
+  it('one report every 2.5 s is announced line by line, at once, however long it lasts', async () => {
+    for (let n = 1; n <= 60; n++) {
+      announce(n);
+      await vi.advanceTimersByTimeAsync(2_500);
+    }
+    const seen = firstSeen();
+    expect(sent.every((s) => !/–/.test(s.text))).toBe(true); // no summary line
+    for (let n = 1; n <= 60; n++) expect(seen.get(n)! - (n - 1) * 2_500).toBeLessThan(intervalMs + 1);
+  });
+});
