@@ -44,7 +44,9 @@ export class AnnouncementIndex {
   }
 
   static open(path: string, maxEntries = DEFAULT_MAX_ENTRIES): AnnouncementIndex {
-    const env = open({ path, maxDbs: 4, mapSize: 2 ** 32 });
+    // eventTurnBatching off: writes are explicit transactions, and a failed commit (a full disk) must reject the
+    // caller's promise, not leave an unhandled rejection inside lmdb-js (see store-db.ts).
+    const env = open({ path, maxDbs: 4, mapSize: 2 ** 32, eventTurnBatching: false });
     const ids = env.openDB<number, string>({ name: 'ids' });
     const order = env.openDB<string, number>({ name: 'order', keyEncoding: 'uint32' });
     return new AnnouncementIndex(env, ids, order, maxEntries);

@@ -114,7 +114,8 @@ export class Gestures {
     const stanzaId = stanzaIdBy(stanza, room);
     if (stanzaId === undefined) return;
     this.keepRecent(room, stanzaId, number);
-    await this.deps.index.remember(room, [stanzaId, ...ids], number);
+    // A failed write (a full disk) only costs addressability after a restart: the recent ids are in memory.
+    await this.deps.index.remember(room, [stanzaId, ...ids], number).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'announcement id not remembered'));
   }
 
   /**
