@@ -7,6 +7,8 @@ import forward from './forward.js';
 import help from './help.js';
 import inquire from './inquire.js';
 import list from './list.js';
+import mute from './mute.js';
+import mutes from './mutes.js';
 import note from './note.js';
 import outbox from './outbox.js';
 import peers from './peers.js';
@@ -19,9 +21,11 @@ import request from './request.js';
 import search from './search.js';
 import severity from './severity.js';
 import show from './show.js';
+import snooze from './snooze.js';
 import solve from './solve.js';
 import stats from './stats.js';
 import take from './take.js';
+import unmute from './unmute.js';
 
 export const allCommands: readonly CommandSpec[] = [
   help,
@@ -31,6 +35,7 @@ export const allCommands: readonly CommandSpec[] = [
   take,
   assign,
   release,
+  snooze,
   solve,
   reopen,
   note,
@@ -40,6 +45,9 @@ export const allCommands: readonly CommandSpec[] = [
   report,
   inquire,
   request,
+  mute,
+  unmute,
+  mutes,
   outbox,
   peers,
   search,

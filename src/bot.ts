@@ -19,6 +19,9 @@ import { bareJid } from './protocol/validate.js';
 import { startGestures } from './gestures/index.js';
 import { createServices } from './triage/services.js';
 import { announceOutcome, storeHealthLine } from './xmpp/announce-outcome.js';
+import { line } from './core/flat-text.js';
+import { muteEndedLine, Mutes } from './core/mutes.js';
+import { Reminders } from './xmpp/reminders.js';
 import { Announcer } from './xmpp/announcer.js';
 import { routeChat } from './xmpp/chat.js';
 import { createConnection, startOrFail, type Client } from './xmpp/connection.js';
@@ -29,6 +32,7 @@ import { routeIncoming } from './xmpp/incoming.js';
 import { checkIqReplies } from './xmpp/iq-request.js';
 import { PeerProfiles } from './xmpp/peer-profiles.js';
 import { ReportRooms } from './xmpp/report-rooms.js';
+import { tellAdmins } from './xmpp/admin-notice.js';
 import { DefaultRoomKeeper, type DefaultRoomStatus, type RoomKeeperTiming } from './xmpp/room-keeper.js';
 import { Rooms } from './xmpp/rooms.js';
 import { guardStanzaSize } from './xmpp/stanza-guard.js';
@@ -40,6 +44,9 @@ export interface BotOptions {
   log: Logger;
   /** Gap between two bot messages in a room (ms). */
   roomIntervalMs?: number;
+  /** How often reminders and mutes are looked at (tests make them short). */
+  reminderCheckMs?: number;
+  muteCheckMs?: number;
   /** The config file it was started from: what `reload` (SIGHUP) reads again. */
   configFile?: string;
   /** Retry delays for the default room when the bot cannot join it (tests make them short). */
@@ -101,7 +108,14 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     ...(opts.roomIntervalMs ? { intervalMs: opts.roomIntervalMs } : {}),
     ...(config.http ? { onAnnounced: (ms: number) => metrics?.announced(ms / 1000) } : {}),
   });
-  const reportRooms = new ReportRooms({ rooms, config, log, waiting: (room) => announcer.waiting(room) });
+  const reportRooms = new ReportRooms({
+    rooms,
+    config,
+    log,
+    waiting: (room) => announcer.waiting(room),
+    moveWaiting: (from, to) => announcer.moveWaiting(from, to),
+    tellAdmins: (text) => tellAdmins({ xmpp, config, log }, text),
+  });
   // Said once when the store stops being able to write (a full disk) and once when it writes again.
   store.onHealthChange((health) => {
     const line = storeHealthLine(health);
@@ -135,7 +149,18 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
   });
 
   const disco = answerDiscoInfo(xmpp);
+  const mutes = await Mutes.open(config.storage.path);
+  const muteTimer = setInterval(() => {
+    mutes
+      .expire()
+      .then((ended) => ended.forEach((m) => announcer.say(config.rooms.default, line`${muteEndedLine(m)}`)))
+      .catch((err: Error) => log.warn({ err: err.message }, 'mutes not saved'));
+  }, opts.muteCheckMs ?? 10_000);
+  muteTimer.unref();
+  const reminders = new Reminders({ store, config, announcer, log }, opts.reminderCheckMs);
   const announce = (outcome: ReportOutcome, kind: IodefKind | 'legacy') => {
+    // Muted: stored, acknowledged and counted already; only the room line is held (one summary when it ends).
+    if (mutes.hold(outcome.stored)) return;
     announceOutcome({ config, reportRooms, announcer, log }, outcome, kind).catch((err: Error) =>
       log.error({ err: err.message, number: outcome.stored.number }, 'announcement failed'),
     );
@@ -162,6 +187,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     // Late-bound: the bot object that implements it is made below.
     reload: () => self.reload(),
     realJidOf: (room, nick) => rooms.occupant(room, nick)?.jid,
+    mutes,
     config,
     store,
     commands: allCommands,
@@ -254,6 +280,8 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       keeper.stop();
       for (const other of operatorKeepers.values()) other.stop();
       reportRooms.stop();
+      clearInterval(muteTimer);
+      reminders.stop();
       announcer.stop();
       delivery.stop();
       xmpp.reconnect.stop();

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { monotonicNow } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import { flat } from '../core/flat-text.js';
-import { isConfiguredAdmin } from '../core/rights.js';
+import { mayAct } from '../core/rights.js';
 import { bareJid } from '../protocol/validate.js';
 import type { Sender, TriageServices } from '../triage/context.js';
 import { dispatch } from '../triage/dispatch.js';
@@ -58,7 +58,7 @@ export function answerAdhoc(deps: AdhocDeps): void {
   const { xmpp, services, disco } = deps;
   const commands = (): AdhocCommand[] => adhocCommandsFor(services.commands);
   const sessions = new Map<string, Session>();
-  const senderOf = (from: string): Sender => ({ jid: bareJid(from), isAdmin: isConfiguredAdmin(deps.config, from) });
+  const senderOf = (from: string): Sender => ({ jid: bareJid(from), isAdmin: mayAct(deps.config, from) });
 
   disco.addNode(COMMANDS_NS, () =>
     xml('query', { xmlns: DISCO_INFO_NS, node: COMMANDS_NS }, xml('identity', { category: 'automation', type: 'command-list', name: 'Incident commands' })),

@@ -11,11 +11,18 @@ import { clip, flat, foldList, line } from './flat-text.js';
 import type { StoredIncident } from './store.js';
 import type { ReportChange } from './workflow.js';
 
+const ROOM_REFUSED: Record<NonNullable<AnnounceContext['roomRefusedWhy']>, string> = {
+  untrusted: 'an untrusted sender never makes me join a room',
+  'not-allowed': 'rooms.allow does not allow it',
+  'nick-held': 'someone there uses my nick (the admins are told)',
+  'cannot-join': 'the room refused me or did not answer',
+};
+
 export interface AnnounceContext {
   change: ReportChange | 'request' | 'response' | 'inquiry-reply';
   /** Set when the report named a discussion room the bot did not join, and why. */
   roomRefused?: string;
-  roomRefusedWhy?: 'not-allowed' | 'untrusted';
+  roomRefusedWhy?: 'not-allowed' | 'untrusted' | 'nick-held' | 'cannot-join';
 }
 
 const HEADLINE: Record<AnnounceContext['change'], string> = {
@@ -71,7 +78,7 @@ export function formatAnnouncement(stored: StoredIncident, ctx: AnnounceContext)
     lines.push(line`Solution: ${foldList(solutions, { max: 3, each: TEXT_CHARS, separator: ' | ' })}`);
   }
   if (ctx.roomRefused) {
-    const why = ctx.roomRefusedWhy === 'untrusted' ? 'an untrusted sender never makes me join a room' : 'rooms.allow does not allow it';
+    const why = ROOM_REFUSED[ctx.roomRefusedWhy ?? 'not-allowed'];
     lines.push(line`(The report names room ${clip(ctx.roomRefused, ADDRESS_CHARS)}, not joined: ${why}. Announced here instead.)`);
   }
   lines.push(line`Id ${clip(i.id, ADDRESS_CHARS)}${i.site ? line` at ${clip(i.site, ADDRESS_CHARS)}` : ''} — !show #${stored.number}`);

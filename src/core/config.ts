@@ -25,7 +25,9 @@ const roomJid = z
   .string()
   .refine((v) => checkJid(v) === undefined && v.includes('@') && !v.includes('/'), {
     message: 'must be a room JID (room@service)',
-  });
+  })
+  // A pattern here would not be one: the bot would create a room named `*` and give its owners rights.
+  .refine((v) => !v.startsWith('*@'), { message: 'must be one room (room@service): *@service patterns belong in rooms.allow' });
 
 const peerSchema = z.strictObject({
   jid: jid('full JID, bare JID or domain'),
@@ -106,6 +108,17 @@ export const configSchema = z.strictObject({
       maxAddresses: z.number().int().positive().default(1000),
       /** Longest text (description, solution) in one incident. */
       maxTextLength: z.number().int().positive().default(8192),
+    })
+    .prefault({}),
+  /**
+   * Reminders of incidents nobody acknowledged: re-announced after `severeMinutes` (severity 1–2) or `otherMinutes`
+   * (3–5, or unknown), at most `times` times (0: never); several due at once are one line. `!snooze` holds them.
+   */
+  reminders: z
+    .strictObject({
+      severeMinutes: z.number().positive().default(15),
+      otherMinutes: z.number().positive().default(60),
+      times: z.number().int().min(0).default(3),
     })
     .prefault({}),
   /** Optional HTTP endpoint for /metrics and /healthz (src/ops/http.ts). Off when absent. */

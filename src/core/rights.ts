@@ -7,6 +7,7 @@
  */
 import type { Config } from './config.js';
 import { bareJid } from '../protocol/validate.js';
+import { line } from './flat-text.js';
 
 type RightsConfig = Pick<Config, 'admins' | 'rooms'>;
 
@@ -34,11 +35,17 @@ export function isAdminInRoom(config: RightsConfig, room: string, jid: string | 
   return (affiliation === 'owner' || affiliation === 'admin') && isOperatorsRoom(config, room);
 }
 
+/**
+ * The one question every entry point asks: may this person (their real bare or full JID; undefined when the room
+ * hides it) run admin commands here? `place` is the room a line was typed in and their affiliation there; without
+ * it (a direct message, a private message through a room, an ad-hoc command) only configured admins may.
+ */
+export function mayAct(config: RightsConfig, realJid: string | undefined, place?: { room: string; affiliation?: string }): boolean {
+  return place ? isAdminInRoom(config, place.room, realJid, place.affiliation) : isConfiguredAdmin(config, realJid);
+}
+
 /** Said to someone without rights who tries an admin command in a room that is not an operators room. */
 export function noRightsHere(config: RightsConfig, room: string): string {
-  return (
-    `This room (${bareJid(room)}) is not an operators room: I only announce incidents here, and nobody's ` +
-    `affiliation in it gives rights over me. Use ${bareJid(config.rooms.default)}, or a direct message if you are ` +
-    `a configured admin.`
-  );
+  // The room's JID is as the stanza said it: flattened like everything that did not come from the configuration.
+  return line`This room (${bareJid(room)}) is not an operators room: I only announce incidents here, and nobody's affiliation in it gives rights over me. Use ${bareJid(config.rooms.default)}, or a direct message if you are a configured admin.`;
 }

@@ -67,6 +67,10 @@ export interface StoredIncident {
    * "Incident/IncidentID: IncidentID without name: site taken from the sender"). Peer text: flattened when shown.
    */
   intakeNotes?: string[];
+  /** Reminders made about it while nobody acknowledged it (config `reminders`). */
+  reminded?: number;
+  /** No reminder before this time (`!snooze`). */
+  snoozedUntil?: string;
 }
 
 /**

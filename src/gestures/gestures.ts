@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
-import { isAdminInRoom, isOperatorsRoom } from '../core/rights.js';
+import { isOperatorsRoom, mayAct } from '../core/rights.js';
 import { bareJid } from '../protocol/validate.js';
 import type { Sender, TriageServices } from '../triage/context.js';
 import { dispatch } from '../triage/dispatch.js';
@@ -126,7 +126,7 @@ export class Gestures {
     const { config, rooms, announcer, services, log } = this.deps;
     const occupant = rooms.occupant(room, nick);
     const jid = occupant?.jid ? bareJid(occupant.jid) : undefined;
-    const sender: Sender = { nick, isAdmin: isAdminInRoom(config, room, jid, occupant?.affiliation), ...(jid ? { jid } : {}) };
+    const sender: Sender = { nick, isAdmin: mayAct(config, jid, { room, ...(occupant ? { affiliation: occupant.affiliation } : {}) }), ...(jid ? { jid } : {}) };
     const said: string[] = [];
     const result = await dispatch(
       { text, where: { kind: 'room', room, operators: isOperatorsRoom(config, room) }, sender, reply: (line) => said.push(line) },

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import type { Address, Severity } from './incident.js';
+import { prepareJid } from './jid-prep.js';
 
 /** Where a decode failed and why. `path` is an element path such as `incident/description/time/begin`. */
 export interface DecodeError {
@@ -115,17 +116,13 @@ function jidProblem(value: string): string | undefined {
   return undefined;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
-
 /**
- * The bare JID as the server compares it: case-folded, and for non-ASCII the compatibility forms folded too
- * (RFC 7622's width mapping and normalisation), so a room written in NFD or with fullwidth letters is the room the
- * server answers from. NFKC is close enough to the PRECIS profiles for comparing; ASCII skips it (the hot path).
+ * The bare JID as the server compares it (see jid-prep.ts): a room written in NFD, with fullwidth letters or in
+ * another case is the room the server answers from.
  */
 export function bareJid(jid: string): string {
   const slash = jid.indexOf('/');
-  const bare = slash === -1 ? jid : jid.slice(0, slash);
-  return NON_ASCII.test(bare) ? bare.normalize('NFKC').toLowerCase().normalize('NFC') : bare.toLowerCase();
+  return prepareJid(slash === -1 ? jid : jid.slice(0, slash));
 }
 
 export function domainOf(jid: string): string {

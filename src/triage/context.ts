@@ -6,6 +6,7 @@ import type { Config } from '../core/config.js';
 import type { IncidentStore, OutboxEntry, StoredIncident } from '../core/store.js';
 import type { Incident } from '../protocol/incident.js';
 import type { CommandSpec } from './command.js';
+import type { Mutes } from '../core/mutes.js';
 import type { ProfileKnowledge } from '../core/peer-summary.js';
 
 export interface Sender {
@@ -34,6 +35,8 @@ export interface TriageServices {
   request(stored: StoredIncident, peerJid: string, action: string, by: string, notify: string): Promise<void>;
   stats(): Record<string, number>;
   outbox(): readonly OutboxEntry[];
+  /** Mutes in force (src/core/mutes.ts). */
+  mutes?: Mutes;
   /** The real JID behind a nick in a room the bot is in, when the room shows it. */
   realJidOf?(room: string, nick: string): string | undefined;
   /** Re-reads the config file and applies what can change live; lines say what happened. */

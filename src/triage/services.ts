@@ -12,6 +12,7 @@ import { fitIncident } from '../core/fit-incident.js';
 import { envelopeBytes, escapedTextBytes } from '../core/stanza-size.js';
 import type { CommandSpec } from './command.js';
 import type { TriageServices } from './context.js';
+import type { Mutes } from '../core/mutes.js';
 import type { ProfileKnowledge } from '../core/peer-summary.js';
 
 export interface ServiceDeps {
@@ -26,6 +27,7 @@ export interface ServiceDeps {
   peerProfile?(jid: string): ProfileKnowledge | undefined;
   reload?(): Promise<{ ok: boolean; lines: string[] }>;
   realJidOf?(room: string, nick: string): string | undefined;
+  mutes?: Mutes;
 }
 
 /** The admin an export goes to is not known here: room for a long full JID. */
@@ -128,6 +130,7 @@ export function createServices(deps: ServiceDeps): TriageServices {
     ...(deps.peerProfile ? { peerProfile: deps.peerProfile } : {}),
     ...(deps.reload ? { reload: deps.reload } : {}),
     ...(deps.realJidOf ? { realJidOf: deps.realJidOf } : {}),
+    ...(deps.mutes ? { mutes: deps.mutes } : {}),
 
     export(stored, format) {
       // Sent as the body of a chat message: fitted so that the body, escaped once more, stays under the limit.

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
-import { formatAnnouncement } from '../core/announce.js';
+import { formatAnnouncement, type AnnounceContext } from '../core/announce.js';
 import { isOperatorsRoom } from '../core/rights.js';
 import { roomAllowed } from '../core/room-policy.js';
 import type { StoreHealth } from '../core/store.js';
@@ -13,6 +13,7 @@ import type { IodefKind } from '../protocol/incident.js';
 import { bareJid, domainOf } from '../protocol/validate.js';
 import type { Announcer } from './announcer.js';
 import type { ReportRooms } from './report-rooms.js';
+import { RoomJoinError } from './muc.js';
 
 /** The room line for a change of the store's health. */
 export function storeHealthLine(health: StoreHealth): string {
@@ -37,7 +38,7 @@ export async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome
   const named = outcome.stored.incident.room;
   let room = config.rooms.default;
   let roomRefused: string | undefined;
-  let roomRefusedWhy: 'untrusted' | 'not-allowed' | undefined;
+  let roomRefusedWhy: AnnounceContext['roomRefusedWhy'];
   if (named && bareJid(named) !== bareJid(config.rooms.default)) {
     if (!outcome.stored.trusted) {
       [roomRefused, roomRefusedWhy] = [named, 'untrusted'];
@@ -48,6 +49,8 @@ export async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome
         room = await reportRooms.use(named);
       } catch (err) {
         log.warn({ room: named, err: (err as Error).message }, 'cannot join the room a report names');
+        const nickHeld = err instanceof RoomJoinError && err.condition === 'conflict';
+        [roomRefused, roomRefusedWhy] = [named, nickHeld ? 'nick-held' : 'cannot-join'];
       }
     } else {
       [roomRefused, roomRefusedWhy] = [named, 'not-allowed'];

@@ -29,6 +29,9 @@ export interface AnnouncerOptions {
 }
 
 const MAX_WAITING_REPLIES = 100;
+/** Announcements kept for a room the bot is out of (disconnected, rejoining): beyond this the oldest are counted
+ * instead (they are in the store; `!list` shows them), so a long outage under a flood cannot exhaust memory. */
+export const MAX_WAITING_ANNOUNCEMENTS = 2000;
 
 export const ANNOUNCER_DEFAULTS: Required<Omit<AnnouncerOptions, 'onAnnounced'>> = { intervalMs: 100, stormLines: 20, stormIntervalMs: 2000, quietMs: 5000 };
 
@@ -47,6 +50,8 @@ interface RoomState {
   /** When linesInStorm last leaked (see budgetSpent). */
   leakedAt: number;
   lastAnnounced: number;
+  /** Announcements dropped from `pending` (the oldest) while it was full: said in one line when the room is back. */
+  dropped: number;
 }
 
 export class Announcer {
@@ -82,7 +87,29 @@ export class Announcer {
     if (now - state.lastAnnounced >= this.options.quietMs) state.linesInStorm = 0;
     state.lastAnnounced = now;
     state.pending.push(this.options.onAnnounced ? { ...item, queuedAt: now } : item);
+    if (state.pending.length > MAX_WAITING_ANNOUNCEMENTS) {
+      state.pending.shift();
+      state.dropped += 1;
+    }
     this.schedule(room, state);
+  }
+
+  /** Hands whatever waits for `from` (a room the bot leaves) to `to`, in order, so that nothing queued is lost. */
+  moveWaiting(from: string, to: string): void {
+    from = bareJid(from);
+    to = bareJid(to);
+    const state = this.states.get(from);
+    if (!state || from === to) return;
+    clearTimeout(state.timer);
+    this.states.delete(from);
+    for (const reply of state.replies) this.say(to, reply);
+    const target = this.stateOf(to);
+    // As they were queued (their wait goes on counting), after what already waits there, the newest kept.
+    target.pending.push(...state.pending);
+    const over = Math.max(0, target.pending.length - MAX_WAITING_ANNOUNCEMENTS);
+    target.pending.splice(0, over);
+    target.dropped += state.dropped + over;
+    if (target.pending.length > 0) this.schedule(to, target);
   }
 
   /** A plain line (command replies): sent in order with the same minimum gap, never folded. */
@@ -103,7 +130,7 @@ export class Announcer {
   private stateOf(room: string): RoomState {
     let state = this.states.get(room);
     if (!state) {
-      state = { pending: [], replies: [], due: 0, lastSent: Number.NEGATIVE_INFINITY, linesInStorm: 0, leakedAt: 0, lastAnnounced: Number.NEGATIVE_INFINITY };
+      state = { pending: [], replies: [], due: 0, lastSent: Number.NEGATIVE_INFINITY, linesInStorm: 0, leakedAt: 0, lastAnnounced: Number.NEGATIVE_INFINITY, dropped: 0 };
       this.states.set(room, state);
     }
     return state;
@@ -141,7 +168,11 @@ export class Announcer {
     const replyFirst = state.replies.length > 0 && (this.budgetSpent(state) || state.pending.length === 0);
     let text: string | undefined;
     let id: string | undefined;
-    if (replyFirst) {
+    if (state.dropped > 0) {
+      const n = state.dropped;
+      state.dropped = 0;
+      text = `${n} older announcement${n === 1 ? ' was' : 's were'} not kept while I was out of this room (they are stored: !list shows them).`;
+    } else if (replyFirst) {
       text = state.replies.shift();
     } else {
       // Everything that piled up is folded now; the first line goes out, the rest wait to fold with newcomers.
@@ -162,7 +193,12 @@ export class Announcer {
       state.lastSent = monotonicNow();
       // Not awaited: the next slot is timed from now, not from when the socket took this line (under a flood the
       // write can lag, and waiting for it stretched 100 ms slots to 300 ms). Lines still leave in order.
-      void this.rooms.send(room, text, id).catch((err: Error) => this.log.warn({ room, err: err.message }, 'room message not sent'));
+      const said = text;
+      void this.rooms.send(room, said, id).catch((err: Error) => {
+        this.log.warn({ room, err: err.message }, 'room message not sent');
+        // The stream dropped under it: said again, first, once the bot is back in the room.
+        if (!this.rooms.isJoined(room)) this.stateOf(room).replies.unshift(said);
+      });
     }
     if (this.states.get(room) === state && (state.replies.length > 0 || state.pending.length > 0)) this.schedule(room, state);
   }

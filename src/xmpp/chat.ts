@@ -6,7 +6,8 @@
 import xml, { type Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
-import { isAdminInRoom, isConfiguredAdmin, isOperatorsRoom } from '../core/rights.js';
+import { isOperatorsRoom, mayAct, noRightsHere } from '../core/rights.js';
+import { monotonicNow } from '../core/clock.js';
 import { bareJid } from '../protocol/validate.js';
 import { LEGACY_NS } from '../protocol/legacy.js';
 import type { Sender, TriageServices } from '../triage/context.js';
@@ -25,9 +26,31 @@ export interface ChatDeps {
   log: Logger;
 }
 
+/** How often one person is told, in one room, that it gives no rights: a squatter typing commands in their own
+ * room must not be able to make the bot talk without end. `!help` there still says it every time. */
+const NO_RIGHTS_EVERY_MS = 10 * 60_000;
+const NO_RIGHTS_REMEMBERED = 1000;
+type NoRightsThrottle = (room: string, who: string) => boolean;
+
+function noRightsThrottle(): NoRightsThrottle {
+  /** "room\nwho" → when they were last told (oldest first). */
+  const told = new Map<string, number>();
+  return (room, who) => {
+    const key = `${room}\n${who}`;
+    const now = monotonicNow();
+    const last = told.get(key);
+    if (last !== undefined && now - last < NO_RIGHTS_EVERY_MS) return false;
+    told.delete(key);
+    told.set(key, now);
+    if (told.size > NO_RIGHTS_REMEMBERED) told.delete(told.keys().next().value as string);
+    return true;
+  };
+}
+
 const CORRECTION_NS = 'urn:xmpp:message-correct:0';
 
 export function routeChat(deps: ChatDeps): void {
+  const shouldTellNoRights = noRightsThrottle();
   /** Who was told that edits are not executed (room/nick or JID): told once. */
   const toldAboutEdits = new Set<string>();
   deps.xmpp.on('stanza', (stanza: Element) => {
@@ -40,12 +63,12 @@ export function routeChat(deps: ChatDeps): void {
       return;
     }
     if (isRoomGesture(stanza)) return; // replies and reactions: src/gestures
-    const handled = stanza.attrs.type === 'groupchat' ? onRoomLine(deps, stanza, body) : onDirect(deps, stanza, body);
+    const handled = stanza.attrs.type === 'groupchat' ? onRoomLine(deps, stanza, body, shouldTellNoRights) : onDirect(deps, stanza, body);
     handled.catch((err: Error) => deps.log.error({ err: err.message }, 'command handling failed'));
   });
 }
 
-async function onRoomLine(deps: ChatDeps, stanza: Element, body: string): Promise<void> {
+async function onRoomLine(deps: ChatDeps, stanza: Element, body: string, shouldTellNoRights: NoRightsThrottle): Promise<void> {
   const { rooms, announcer } = deps;
   if (rooms.isNoise(stanza)) return; // our echo, history replay, subject
   const from = String(stanza.attrs.from);
@@ -54,14 +77,17 @@ async function onRoomLine(deps: ChatDeps, stanza: Element, body: string): Promis
   const nick = from.slice(from.indexOf('/') + 1);
   const occupant = rooms.occupant(room, nick);
   const jid = occupant?.jid ? bareJid(occupant.jid) : undefined;
-  const isAdmin = isAdminInRoom(deps.config, room, jid, occupant?.affiliation);
+  const isAdmin = mayAct(deps.config, jid, { room, ...(occupant ? { affiliation: occupant.affiliation } : {}) });
   const sender: Sender = { nick, isAdmin, ...(jid ? { jid } : {}) };
   await dispatch(
     {
       text: body,
       where: { kind: 'room', room, operators: isOperatorsRoom(deps.config, room) },
       sender,
-      reply: (text) => announcer.say(room, text),
+      reply: (text) => {
+        if (text === noRightsHere(deps.config, room) && !shouldTellNoRights(room, jid ?? `nick ${nick}`)) return;
+        announcer.say(room, text);
+      },
     },
     deps.services,
     (err) => deps.log.error({ err: (err as Error).message, room, nick }, 'command failed'),
@@ -93,7 +119,7 @@ async function onDirect(deps: ChatDeps, stanza: Element, body: string): Promise<
     }
   }
   // Direct messages (and private messages through a room): configured admins only, whatever their affiliations.
-  const isAdmin = isConfiguredAdmin(deps.config, jid);
+  const isAdmin = mayAct(deps.config, jid);
   const sender: Sender = { isAdmin, jid };
   await dispatch({ text: body, where: { kind: 'dm', from }, sender, reply }, deps.services, (err) =>
     deps.log.error({ err: (err as Error).message, from }, 'command failed'),
@@ -104,7 +130,7 @@ function onCorrection(deps: ChatDeps, stanza: Element, body: string, told: Set<s
   const from = String(stanza.attrs.from ?? '');
   const inRoom = stanza.attrs.type === 'groupchat';
   if (inRoom && (deps.rooms.isNoise(stanza) || !body.trim().startsWith('!'))) return;
-  if (!inRoom && !isConfiguredAdmin(deps.config, bareJid(from))) return;
+  if (!inRoom && !mayAct(deps.config, from)) return;
   if (told.has(from)) return;
   told.add(from);
   const text = `Edited messages are not executed (the command would run twice): send the corrected command as a new message.`;

@@ -7,12 +7,12 @@
  * The usual cause is a members-only room that does not list the bot as a member: the room answers
  * `registration-required`, and the admin DM says which command fixes it.
  */
-import xml from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
 import type { Client } from './connection.js';
 import { bareJid } from '../protocol/validate.js';
 import { RoomJoinError, type Rooms } from './rooms.js';
+import { tellAdmins } from './admin-notice.js';
 
 export interface RoomKeeperTiming {
   /** First retry delay (ms); doubles on every failure. Default 5 s. */
@@ -154,10 +154,6 @@ export class DefaultRoomKeeper {
   }
 
   private tellAdmins(text: string): void {
-    for (const admin of this.deps.config.admins) {
-      this.deps.xmpp
-        .send(xml('message', { to: admin, type: 'chat' }, xml('body', {}, text)))
-        .catch((err: Error) => this.deps.log.warn({ to: admin, err: err.message }, 'admin notice not sent'));
-    }
+    tellAdmins(this.deps, text);
   }
 }

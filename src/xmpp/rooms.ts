@@ -13,19 +13,9 @@ import xml, { type Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Client } from './connection.js';
 import { bareJid } from '../protocol/validate.js';
+import { MUC_NS, MUC_OWNER_NS, MUC_USER_NS, PRIVACY_CHANGED, RoomJoinError, STANZAS_NS, type Occupant } from './muc.js';
 
-export const MUC_NS = 'http://jabber.org/protocol/muc';
-export const MUC_USER_NS = 'http://jabber.org/protocol/muc#user';
-export const MUC_OWNER_NS = 'http://jabber.org/protocol/muc#owner';
-const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
-
-export interface Occupant {
-  nick: string;
-  /** The occupant's real full JID, when the room shows it to us. */
-  jid?: string;
-  affiliation: string;
-  role: string;
-}
+export { MUC_NS, MUC_OWNER_NS, MUC_USER_NS, RoomJoinError, type Occupant } from './muc.js';
 
 interface RoomState {
   nick: string;
@@ -38,19 +28,6 @@ interface RoomState {
   /** A join waiting for our self-presence, and the stream it was sent on. */
   pending?: { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout; stream: number };
 }
-
-export class RoomJoinError extends Error {
-  constructor(
-    message: string,
-    /** The stanza error condition the room answered with (`registration-required`, …), if it answered. */
-    readonly condition?: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Room status codes of a configuration change that concerns privacy (XEP-0045 §10.2.1): who sees real JIDs. */
-const PRIVACY_CHANGED = ['172', '173', '174'];
 
 export class Rooms {
   private readonly rooms = new Map<string, RoomState>();
@@ -70,6 +47,10 @@ export class Rooms {
     });
     // Membership is lost with the stream: rejoin everything after every reconnect. A join still waiting from the
     // dropped stream will never be answered: join() sends it again on this one (its waiters keep waiting).
+    // Out of every room the moment the stream drops (not only once it is back): what is said meanwhile must wait.
+    xmpp.on('disconnect', () => {
+      for (const state of this.rooms.values()) state.joined = false;
+    });
     xmpp.on('online', () => {
       this.stream += 1;
       for (const room of this.rooms.keys()) {
@@ -138,6 +119,7 @@ export class Rooms {
         this.log.warn({ room, attempt, err: (err as Error).message }, 'join failed');
         await new Promise((r) => setTimeout(r, delay));
         delay *= 2;
+        if (!this.rooms.has(bareJid(room))) return false; // left meanwhile (leave() forgets it): do not bring it back
       }
     }
     return false;

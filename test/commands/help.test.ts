@@ -21,8 +21,8 @@ const DM_ONLY = ['search', 'stats', 'export', 'reload'];
 describe('the command list', () => {
   it('holds every command once, in help order', () => {
     expect(allCommands.map((c) => c.name)).toEqual([
-      'help', 'list', 'show', 'ack', 'take', 'assign', 'release', 'solve', 'reopen', 'note', 'severity', 'relate',
-      'forward', 'report', 'inquire', 'request', 'outbox', 'peers', 'search', 'stats', 'export', 'reload',
+      'help', 'list', 'show', 'ack', 'take', 'assign', 'release', 'snooze', 'solve', 'reopen', 'note', 'severity', 'relate',
+      'forward', 'report', 'inquire', 'request', 'mute', 'unmute', 'mutes', 'outbox', 'peers', 'search', 'stats', 'export', 'reload',
     ]);
   });
 

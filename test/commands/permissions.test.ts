@@ -12,6 +12,10 @@ afterEach(() => w.close());
 /** A plausible, otherwise valid invocation of each admin command. */
 const ADMIN_LINES: Record<string, string> = {
   ack: 'ack #1 mine',
+  snooze: 'snooze #1 30m',
+  mute: 'mute peer.example 1h',
+  mutes: 'mutes',
+  unmute: 'unmute peer.example',
   take: 'take #1',
   assign: 'assign #1 bob@example.org',
   release: 'release #1',

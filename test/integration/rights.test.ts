@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/log.js';
 import { nextStanza, sleep, startProsody, until, type Client, type Element, type Prosody } from '../../dev-tools/prosody.js';
 import { recordPeer, sampleIncident, type PeerRecorder } from '../../dev-tools/peers.js';
 import { botConfig, observeRoom, type RoomObserver } from '../../dev-tools/room.js';
+import { encodeLegacy, LEGACY_NS } from '../../src/protocol/legacy.js';
 
 const HOME = 'home.localhost';
 const PEER = 'peer.localhost';
@@ -24,12 +25,14 @@ let bot: Bot;
 let botJid: string;
 let muc: string;
 let peer: PeerRecorder; // incidents@peer.localhost/bot: trusted
+let peerClient: Client;
 let mallory: Client; // mallory@rogue.localhost: nobody to the bot
 let malloryAsPeer: PeerRecorder;
 let alice: Client; // configured admin
 let carol: Client; // owner of the second operators room, not a configured admin
 let aliceRoom: RoomObserver;
 let heldBy: RoomObserver; // bob holds the bot's nick in this operators room
+let heldReportRoom: RoomObserver; // … and in this room a trusted report will name
 let aliceNotices: string[];
 
 const room = (name: string) => `${name}@${muc}`;
@@ -69,6 +72,7 @@ beforeAll(async () => {
   await observeRoom(carol, room('ops2'), 'carol', { nonAnonymous: true });
   const bob = await prosody.client({ username: 'bob', host: HOME, password: PASSWORD });
   heldBy = await observeRoom(bob, room('held'), 'incident-bot');
+  heldReportRoom = await observeRoom(bob, room('held-report'), 'incident-bot');
   mallory = await prosody.client({ username: 'mallory', host: ROGUE, password: PASSWORD, resource: 'bot' });
   malloryAsPeer = recordPeer(mallory);
   const config = botConfig({
@@ -79,7 +83,8 @@ beforeAll(async () => {
     storagePath: join(await mkdtemp(join(tmpdir(), 'incident-bot-rights-')), 'incidents.json'),
     defaultRoom: room('operators'),
     // The NFD spelling of café: the server answers from the composed one.
-    operators: [room('ops2'), room('held'), room('cafe\u0301')],
+    // And one with ß, which the server's nodeprep folds to ss (toLowerCase would not).
+    operators: [room('ops2'), room('held'), room('cafe\u0301'), room('Straße')],
     allow: [`*@${muc}`],
     maxJoined: 2,
     admins: [`alice@${HOME}`],
@@ -87,7 +92,8 @@ beforeAll(async () => {
   });
   bot = await startBot(config, { log: silentLogger(), roomIntervalMs: 20 });
   botJid = `incidents@${HOME}/bot`;
-  peer = recordPeer(await prosody.client({ username: 'incidents', host: PEER, password: PASSWORD, resource: 'bot' }));
+  peerClient = await prosody.client({ username: 'incidents', host: PEER, password: PASSWORD, resource: 'bot' });
+  peer = recordPeer(peerClient);
   aliceRoom = await observeRoom(alice, config.rooms.default, 'alice');
   await aliceRoom.waitForOccupant('incident-bot');
 }, 60_000);
@@ -118,11 +124,12 @@ describe('a stranger who creates a room', () => {
     const before = peer.received.length;
     await squatRoom.say(`!ack #${number}`);
     await squatRoom.waitFor((b) => b.includes(`This room (${squat}) is not an operators room`));
-    await squatRoom.say(`!report severity=high src=victim@${HOME} forged`);
+    await squatRoom.say(`!report severity=high src=victim@${HOME} forged`); // refused, not told again so soon
     await squatRoom.say('!help');
     await squatRoom.waitFor((b) => b.includes('Commands') || b.includes('!help'), 8_000, 'the help');
-    await until(() => squatRoom.messages.filter((m) => m.body.includes('is not an operators room')).length >= 3, 8_000, 'three refusals');
     await sleep(300);
+    // Told once for the two commands (a squatter cannot make the bot talk without end), and once more by !help.
+    expect(squatRoom.messages.filter((m) => m.body.includes('is not an operators room')).length).toBe(2);
     expect(bot.store.getByNumber(number)!.state).toBe('open');
     expect(peer.received.length).toBe(before);
     expect(bot.store.list().filter((s) => s.incident.texts.some((t) => t.text.includes('forged')))).toEqual([]);
@@ -153,6 +160,8 @@ describe('configured rights', () => {
     await until(() => bot.rooms.isJoined(composed), 10_000, 'the bot confirmed in café');
     expect(bot.rooms.isJoined(room('cafe\u0301'))).toBe(true);
     expect(bot.rooms.isJoined(room('ＣＡＦÉ'))).toBe(true);
+    await until(() => bot.rooms.isJoined(room('strasse')), 10_000, 'the bot confirmed in strasse (configured as Straße)');
+    expect(bot.rooms.isJoined(room('STRASSE'))).toBe(true);
   });
 });
 
@@ -180,6 +189,17 @@ describe('someone holding the bot\'s nick', () => {
     expect(bot.rooms.isJoined(room('held'))).toBe(false);
     expect([...heldBy.occupants.keys()].filter((n) => n.startsWith('incident-bot'))).toEqual(['incident-bot']);
   });
+
+  it('in a room a trusted report names: not joined as a look-alike, announced in the default room saying why, admins told', async () => {
+    const held = room('held-report');
+    const { inc } = await trustedReport({ room: held });
+    const line = await aliceRoom.waitFor((b) => b.includes(inc.id));
+    expect(line).toContain(`(The report names room ${held}, not joined: someone there uses my nick (the admins are told). Announced here instead.)`);
+    await until(() => aliceNotices.some((n) => n.startsWith(`A report names the room ${held}`)), 10_000, 'the notice to alice');
+    expect(bot.rooms.list()).not.toContain(held); // forgotten: not rejoined after a reconnect, outside rooms.maxJoined
+    expect([...heldReportRoom.occupants.keys()].filter((n) => n.startsWith('incident-bot'))).toEqual(['incident-bot']);
+    expect(heldReportRoom.messages.some((m) => m.body.includes(inc.id))).toBe(false);
+  });
 });
 
 describe('announcements while the bot is out of its room', () => {
@@ -190,6 +210,22 @@ describe('announcements while the bot is out of its room', () => {
     (bot.xmpp as unknown as { socket: { destroy(): void } }).socket.destroy();
     await online;
     await peer.sendIodef(botJid, 'report', inc);
+    await aliceRoom.waitFor((b) => b.includes(inc.id), 20_000);
+  });
+
+  it('an announcement made while the stream is down waits for the reconnect and the rejoin', async () => {
+    const inc = sampleIncident(PEER);
+    const socket = () => (bot.xmpp as unknown as { socket: { destroy(): void } }).socket;
+    // The stream drops as the report arrives: the bot stores it and announces while it is disconnected.
+    const cut = (el: Element) => {
+      if (!el.is('message') || !el.getChild('incident', LEGACY_NS)) return;
+      bot.xmpp.removeListener('stanza', cut);
+      socket().destroy();
+    };
+    bot.xmpp.on('stanza', cut);
+    const online = new Promise<void>((resolve) => bot.xmpp.once('online', () => resolve()));
+    await peerClient.send(xml('message', { to: botJid }, encodeLegacy(inc)));
+    await online;
     await aliceRoom.waitFor((b) => b.includes(inc.id), 20_000);
   });
 });

@@ -72,6 +72,8 @@ describe.each(SERVER_KINDS)('the main scenario on %s', (kind) => {
       password: PASSWORD,
       storagePath: join(dir, 'incidents.json'),
       defaultRoom: `operators@${server.mucOf(HOME)}`,
+      // Written as the server will not say them back: ß (nodeprep folds it to ss) and NFD.
+      operators: [`Nacht-Straße@${server.mucOf(HOME)}`, `cafe\u0301@${server.mucOf(HOME)}`],
       admins: [`alice@${HOME}`],
       peers: [
         { jid: `incidents@${PEER}/bot`, trust: 'trusted', format: 'iodef' },
@@ -104,6 +106,11 @@ describe.each(SERVER_KINDS)('the main scenario on %s', (kind) => {
     expect(revision.status).toBe('updated');
     expect(revision.incident.history.find((h) => h.action === 'status-triage')?.who).toBe(`alice@${HOME}`);
     await aliceRoom.waitFor((b) => b.startsWith(`#${number} acknowledged`));
+  });
+
+  it('joins operators rooms written in other forms than the server prepares, and knows it is in (JID preparation)', async () => {
+    const muc = server.mucOf(HOME);
+    await until(() => bot.rooms.isJoined(`nacht-strasse@${muc}`) && bot.rooms.isJoined(`caf\u00e9@${muc}`), 10_000, 'the bot confirmed in both');
   });
 
   it("refuses a non-admin's !ack in the room and sends nothing", async () => {

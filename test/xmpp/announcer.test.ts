@@ -4,7 +4,7 @@
  * announced number reaches the room.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ANNOUNCER_DEFAULTS, Announcer } from '../../src/xmpp/announcer.js';
+import { ANNOUNCER_DEFAULTS, Announcer, MAX_WAITING_ANNOUNCEMENTS } from '../../src/xmpp/announcer.js';
 import type { Rooms } from '../../src/xmpp/rooms.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -147,6 +147,34 @@ describe('out of the room (disconnected, rejoining)', () => {
     // Folded: far fewer lines than announcements.
     expect(sent.length).toBeLessThan(10);
     expect(announcer.waiting(ROOM)).toBe(0);
+  });
+
+  it('keeps at most MAX_WAITING_ANNOUNCEMENTS, the newest, and says how many older ones were not kept', async () => {
+    inRoom = false;
+    const total = MAX_WAITING_ANNOUNCEMENTS + 500;
+    for (let n = 1; n <= total; n++) announce(n);
+    expect(announcer.waiting(ROOM)).toBe(MAX_WAITING_ANNOUNCEMENTS);
+    inRoom = true;
+    for (const listener of joinedListeners) listener(ROOM);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(sent[0]!.text).toBe('500 older announcements were not kept while I was out of this room (they are stored: !list shows them).');
+    const seen = [...firstSeen().keys()].sort((a, b) => a - b);
+    expect(seen).toEqual(Array.from({ length: MAX_WAITING_ANNOUNCEMENTS }, (_, i) => i + 501));
+  });
+
+  it('hands what waits for a room it leaves to another room, nothing lost', async () => {
+    inRoom = false;
+    const other = 'report-room@conference.example.org';
+    for (let n = 1; n <= 5; n++) announcer.announce(other, { number: n, change: 'new', fromDomain: 'peer.example', text: `#${n} NEW incident` });
+    announcer.say(other, 'a reply');
+    announcer.moveWaiting(other, ROOM);
+    expect(announcer.waiting(other)).toBe(0);
+    expect(announcer.waiting(ROOM)).toBe(6);
+    inRoom = true;
+    for (const listener of joinedListeners) listener(ROOM);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect([...firstSeen().keys()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+    expect(sent.some((s) => s.text === 'a reply')).toBe(true);
   });
 });
 
