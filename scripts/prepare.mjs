@@ -20,7 +20,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** Debian package → how to tell it is installed. `for`: which commands need it. */
 export const DEBIAN_NEEDS = [
   { pkg: 'prosody', command: 'prosodyctl', for: ['test', 'demo'] },
-  { pkg: 'prosody-modules', file: '/usr/lib/prosody/modules/mod_muc_rtbl', for: ['test'] },
+  { pkg: 'prosody-modules', file: '/usr/lib/prosody/modules/mod_muc_rtbl', for: ['test', 'demo'] },
   { pkg: 'ejabberd', command: 'ejabberdctl', for: ['test'] },
   { pkg: 'openssl', command: 'openssl', for: ['test'] },
   { pkg: 'procps', command: 'pgrep', for: ['test'] },

@@ -37,6 +37,10 @@ import { DefaultRoomKeeper, type DefaultRoomStatus, type RoomKeeperTiming } from
 import { Rooms } from './xmpp/rooms.js';
 import { guardStanzaSize } from './xmpp/stanza-guard.js';
 import { applyXmppJsFixes } from './xmpp/xmpp-js-fixes.js';
+import { routeAbuseReports } from './mitigation/abuse-route.js';
+import { keepRtblNode } from './mitigation/rtbl.js';
+import { followBlockLists } from './mitigation/rtbl-follow.js';
+import { lookUpRoomMembers } from './mitigation/room-members.js';
 
 export { storeHealthLine };
 
@@ -181,6 +185,10 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     (entry, outcome) => reportDelivery({ xmpp, config, announcer, count, log }, entry, outcome),
   );
   const routes = routeIncoming({ xmpp, config, store, log, announce, count, kickDelivery: () => delivery.kick(), ...(metrics ? { observe: metrics } : {}) });
+  routeAbuseReports({ xmpp, config, store, log, count, announce: (room, item) => announcer.announce(room, item) });
+  keepRtblNode(xmpp, config, log);
+  followBlockLists(xmpp, config, log);
+  lookUpRoomMembers(xmpp, config);
   const selfJid = `${config.xmpp.username}@${config.xmpp.domain}/${config.xmpp.resource}`;
   const services = createServices({
     peerProfile: (jid) => profiles.known(jid),

@@ -27,9 +27,9 @@ describe('prepare', () => {
     ]);
   });
 
-  it('asks only what the demo needs for the demo (no ejabberd)', () => {
+  it('asks only what the demo needs for the demo (no ejabberd; prosody-modules for its mod_muc_rtbl lobby)', () => {
     expect(plan({ ...all, purpose: 'demo', missingPackages: needs })).toEqual([
-      { kind: 'apt-get', packages: ['prosody'] },
+      { kind: 'apt-get', packages: ['prosody', 'prosody-modules'] },
     ]);
   });
 });
