@@ -201,12 +201,12 @@ describe('reactions to an announcement (XEP-0444)', () => {
 });
 
 describe('ad-hoc commands (XEP-0050)', () => {
-  it('disco: the commands node lists ack, solve, report and forward; disco#info advertises the protocol', async () => {
+  it('disco: the commands node lists ack, solve, report, forward and block; disco#info advertises the protocol', async () => {
     const info = await alice.iqCaller.request(xml('iq', { type: 'get', to: botJid }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
     expect(info.getChild('query')!.getChildren('feature').map((f: Element) => f.attrs.var)).toContain(COMMANDS);
     const items = await alice.iqCaller.request(xml('iq', { type: 'get', to: botJid }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#items', node: COMMANDS })));
     const listed: Element[] = items.getChild('query')!.getChildren('item');
-    expect(listed.map((i) => i.attrs.node)).toEqual(['ack', 'solve', 'report', 'forward']);
+    expect(listed.map((i) => i.attrs.node)).toEqual(['ack', 'solve', 'report', 'forward', 'block']);
     expect(listed.every((i) => i.attrs.jid === botJid && typeof i.attrs.name === 'string')).toBe(true);
     // Someone who may not command the bot is offered nothing.
     const bobItems = await bob.iqCaller.request(xml('iq', { type: 'get', to: botJid }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#items', node: COMMANDS })));
