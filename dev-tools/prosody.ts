@@ -254,7 +254,9 @@ class Server {
       '',
       ...this.hosts.flatMap((h) => [`VirtualHost ${lua(h)}`, ...this.hostTlsLines(h)]),
       '',
-      ...(muc ? this.hosts.map((h) => `Component ${lua(`conference.${h}`)} "muc"`) : []),
+      // muc_mam: rooms archive their messages, so each carries a XEP-0359 stanza-id (by the room) that replies and
+      // reactions (XEP-0461, XEP-0444) point at.
+      ...(muc ? this.hosts.flatMap((h) => [`Component ${lua(`conference.${h}`)} "muc"`, '  modules_enabled = { "muc_mam" }']) : []),
       '',
       ...this.rtblLines(),
       '',

@@ -4,7 +4,8 @@
  * Starts Prosody (home.localhost = your deployment, peer.localhost = a peer's), the bot, a simulated peer that
  * sends XEP-0268's own example reports in both formats, and a console that joins the operators room as the admin
  * alice: room traffic is printed, typed lines are sent to the room (`/dm TEXT` sends a direct message to the bot,
- * `/quit` or Ctrl-C ends the demo and removes everything).
+ * `/reply N TEXT` and `/react N EMOJI` reply or react to the announcement of #N, `/quit` or Ctrl-C ends the demo and
+ * removes everything).
  *
  * `--exit-after SECONDS` ends it by itself (used by the smoke test).
  */
@@ -90,8 +91,13 @@ async function main(): Promise<void> {
       say(`\n[${room}] <${m.nick}>\n  ${m.body.split('\n').join('\n  ')}`);
     }
   };
+  // #N → the stanza-id the room gave its announcement: what a client's reply or reaction points at.
+  const announcements = new Map<number, string>();
   alice.on('stanza', (el: Element) => {
     if (el.is('message') && el.attrs.type === 'groupchat') setImmediate(printRoom);
+    const number = el.is('message') ? /^#(\d+) /.exec(el.getChildText('body') ?? '')?.[1] : undefined;
+    const sid = el.getChildren('stanza-id', 'urn:xmpp:sid:0').find((x) => x.attrs.by === room)?.attrs.id as string | undefined;
+    if (number && sid && el.attrs.from === `${room}/incident-bot` && !announcements.has(Number(number))) announcements.set(Number(number), sid);
     if (el.is('message') && el.attrs.type === 'chat' && el.getChildText('body')) {
       say(`\n[DM from ${String(el.attrs.from)}]\n  ${el.getChildText('body')!.split('\n').join('\n  ')}`);
     }
@@ -116,6 +122,8 @@ async function main(): Promise<void> {
   say('/spam makes the spammer try to join again (refused "forbidden" once blocked); !unblock #N lifts it.');
 
   say('\nType a line to send it to the room (try !help, !list), /dm TEXT to message the bot, /quit to stop.');
+  say('Gestures, as Conversations, Gajim or Dino send them: /reply N !ack on it (a XEP-0461 reply to the announcement');
+  say('of #N: the command needs no #N), /react N 👀 (a XEP-0444 reaction: 👀 acknowledges, any other does nothing).');
   let stopping = false;
   const cleanup = async () => {
     if (stopping) return;
@@ -137,6 +145,18 @@ async function main(): Promise<void> {
       const text = line.trim();
       if (!text) return;
       if (text === '/quit') return void cleanup();
+      const gesture = /^\/(reply|react) #?(\d+) (.+)$/.exec(text);
+      if (gesture) {
+        const [, kind, n, rest] = gesture as unknown as [string, string, string, string];
+        const id = announcements.get(Number(n));
+        if (!id) return say(`No announcement of #${n} seen in this session.`);
+        void alice.send(
+          kind === 'reply'
+            ? xml('message', { to: room, type: 'groupchat' }, xml('body', {}, rest), xml('reply', { xmlns: 'urn:xmpp:reply:0', to: `${room}/incident-bot`, id }))
+            : xml('message', { to: room, type: 'groupchat' }, xml('reactions', { xmlns: 'urn:xmpp:reactions:0', id }, xml('reaction', {}, rest.trim()))),
+        );
+        return;
+      }
       if (text === '/spam') {
         void tryJoin(spammer, LOBBY).then((outcome) => say(`spammer@${PEER} joining ${LOBBY}: ${outcome}`));
         return;

@@ -16,6 +16,7 @@ import { BotMetrics } from './ops/metrics.js';
 import { reloadConfig, type ReloadResult } from './ops/reload.js';
 import type { IodefKind } from './protocol/incident.js';
 import { bareJid } from './protocol/validate.js';
+import { startGestures } from './gestures/index.js';
 import { createServices } from './triage/services.js';
 import { announceOutcome, storeHealthLine } from './xmpp/announce-outcome.js';
 import { line } from './core/flat-text.js';
@@ -151,7 +152,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     xmpp.send(xml('presence')).catch((err: Error) => log.warn({ err: err.message }, 'initial presence not sent'));
   });
 
-  answerDiscoInfo(xmpp);
+  const disco = answerDiscoInfo(xmpp);
   const mutes = await Mutes.open(config.storage.path);
   const muteTimer = setInterval(() => {
     mutes
@@ -203,6 +204,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     stats: () => Object.fromEntries(stats),
   });
   routeChat({ xmpp, config, rooms, announcer, services, log });
+  const gestures = startGestures({ xmpp, config, rooms, announcer, services, disco, log });
 
   let stopped = false;
   const self: AssembledBot = {
@@ -292,6 +294,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       delivery.stop();
       xmpp.reconnect.stop();
       await rooms.leaveAll();
+      await gestures.close();
       const { saved } = await store.close();
       // Only changes nobody was told about can be left (acknowledgements follow writes); the lock is released anyway.
       if (!saved) log.warn({ store: config.storage.path }, 'the last changes could not be written at shutdown (never acknowledged)');

@@ -129,6 +129,8 @@ export const configSchema = z.strictObject({
       listen: z.string().refine((v) => parseListen(v) !== undefined, { message: 'must be host:port, e.g. 127.0.0.1:9468 or [::1]:9468' }),
     })
     .optional(),
+  /** Replies and reactions to announcements (src/gestures): `reactions: false` makes the bot ignore reactions. */
+  gestures: z.strictObject({ reactions: z.boolean().default(true) }).prefault({}),
   /** Delivery of what the bot owes peers (revisions, forwards, inquiries): retry backoff and when to give up. */
   outbox: z
     .strictObject({
