@@ -3,13 +3,14 @@
  * `<incident id=UUID>` with a `<description>` and zero or more `<solution>`s. Pure: no I/O.
  *
  * Liberal in what it accepts (unknown elements, stray text such as the `...` in the XEP's own solution example,
- * repeated containers and a missing `<description>` are all fine), strict where a value cannot be understood
- * (a bad UUID, JID, IP, date or severity, or two values for one single-valued element is an error), and strict
- * and tidy in what it sends.
+ * repeated containers and a missing `<description>` are all fine). Since issue 12 a value that cannot be
+ * understood does not cost the report either: a date that is not XEP-0082, an IP that does not parse, a severity
+ * out of range, a related id that is not a UUID, an empty `<admin/>`, a second value for a single-valued element
+ * are accepted and written as *intake notes* (`ctx.notes`), as the IODEF decoder does. Refused: what cannot be
+ * identified (not `<incident>`, wrong namespace, no UUID `id`) or addressed (a JID that is not one: the bot would
+ * join or write to it). Strict and tidy in what it sends.
  */
-import xml from '@xmpp/xml';
-import { emptyIncident, formatIp, type Address, type Incident, type LocalizedText, type NetworkNode, type Solution } from './incident.js';
-import { toLegacy } from './translate.js';
+import { emptyIncident, type Address, type Incident, type LocalizedText, type NetworkNode, type Solution } from './incident.js';
 import {
   checkDateTime,
   checkJid,
@@ -25,6 +26,7 @@ import {
 import { checkShape, childrenNamed, Element, firstChild, nsOf, textOf } from './xml.js';
 
 export const LEGACY_NS = 'urn:xmpp:incident:0';
+export { encodeLegacy } from './legacy-encode.js';
 
 const IODEF_WRAPPER_NS = 'urn:xmpp:incident:2';
 
@@ -44,7 +46,8 @@ export function findLegacyPayload(message: Element): Element | undefined {
  * Status: legacy has no status on the wire. An incident with at least one `<solution>` decodes as 'resolved';
  * any other as 'new', and the receiving workflow turns that into 'updated' when it already knows the id.
  */
-export function decodeLegacy(el: Element, ctx: { site?: string } = {}): Decoded<Incident> {
+export function decodeLegacy(el: Element, ctx: { site?: string; notes?: string[] } = {}): Decoded<Incident> {
+  notes = ctx.notes ?? [];
   try {
     return decodeChecked(el, ctx);
   } catch (err) {
@@ -92,18 +95,23 @@ function decodeDescription(desc: Element, incident: Incident, path: string): voi
   decodeDiscuss(gather([desc], 'discuss'), incident, `${path}/discuss`);
   decodeInfo(gather([desc], 'info'), incident, `${path}/info`);
   incident.targets = decodeLocs(gather([desc], 'locs'), `${path}/locs`);
-  incident.related = gather(gather([desc], 'rels'), 'rel').map((rel) => ({ id: uuidText(rel, `${path}/rels/rel`) }));
+  incident.related = gather(gather([desc], 'rels'), 'rel').flatMap((rel) => {
+    const id = uuidText(rel, `${path}/rels/rel`);
+    return id === undefined ? [] : [{ id }];
+  });
   const severity = single([desc], 'severity', path);
-  if (severity) incident.severity = severityOf(severity, `${path}/severity`);
+  const level = severity && severityOf(severity, `${path}/severity`);
+  if (level) incident.severity = level;
   incident.sources = decodeSources(gather([desc], 'source'), `${path}/source`);
   incident.texts = decodeTexts([desc]);
   decodeTime(gather([desc], 'time'), incident, `${path}/time`);
 }
 
 function decodeDiscuss(discuss: Element[], incident: Incident, path: string): void {
-  incident.admins = gather(discuss, 'admin').map((a) => jidText(a, `${path}/admin`));
+  incident.admins = nonEmpty(gather(discuss, 'admin'), `${path}/admin`).map((a) => jidText(a, `${path}/admin`));
   const muc = single(discuss, 'muc', path);
-  if (muc) incident.room = jidText(muc, `${path}/muc`);
+  if (muc && textOf(muc) !== '') incident.room = jidText(muc, `${path}/muc`);
+  else if (muc) odd(`${path}/muc`, 'empty: no room taken');
 }
 
 function decodeInfo(info: Element[], incident: Incident, path: string): void {
@@ -117,7 +125,7 @@ function decodeInfo(info: Element[], incident: Incident, path: string): void {
 
 /** Every `<loc>` goes into ONE target node, as the IODEF form of the same example puts them in one Node. */
 function decodeLocs(locs: Element[], path: string): NetworkNode[] {
-  const addresses = gather(locs, 'loc').map((loc): Address => ({ kind: 'jid', value: jidText(loc, `${path}/loc`) }));
+  const addresses = nonEmpty(gather(locs, 'loc'), `${path}/loc`).map((loc): Address => ({ kind: 'jid', value: jidText(loc, `${path}/loc`) }));
   return addresses.length === 0 ? [] : [node(addresses)];
 }
 
@@ -129,8 +137,8 @@ function decodeLocs(locs: Element[], path: string): NetworkNode[] {
 function decodeSources(sources: Element[], path: string): NetworkNode[] {
   const jidEls = [...gather(gather(sources, 'jids'), 'jid'), ...gather(sources, 'jid')];
   const ipEls = [...gather(gather(sources, 'ips'), 'ip'), ...gather(sources, 'ip')];
-  const jids = jidEls.map((j): Address => ({ kind: 'jid', value: jidText(j, `${path}/jids/jid`) }));
-  const ips = ipEls.map((i): Address => ipText(i, `${path}/ips/ip`));
+  const jids = nonEmpty(jidEls, `${path}/jids/jid`).map((j): Address => ({ kind: 'jid', value: jidText(j, `${path}/jids/jid`) }));
+  const ips = nonEmpty(ipEls, `${path}/ips/ip`).map((i): Address => ipText(i, `${path}/ips/ip`));
   return [...jids, ...ips].map((a) => node([a]));
 }
 
@@ -147,10 +155,13 @@ function decodeTime(time: Element[], incident: Incident, path: string): void {
   const begin = single(time, 'begin', path);
   const end = single(time, 'end', path);
   const report = single(time, 'report', path);
-  if (begin) incident.times.begin = dateText(begin, `${path}/begin`);
+  const beginText = begin && dateText(begin, `${path}/begin`);
+  if (beginText) incident.times.begin = beginText;
   // An empty <end/> is how legacy says "still happening" (XEP-0268 v0.2 §2).
-  if (end) incident.times.end = textOf(end) === '' ? null : dateText(end, `${path}/end`);
-  if (report) incident.times.report = dateText(report, `${path}/report`);
+  const endText = end && (textOf(end) === '' ? null : dateText(end, `${path}/end`));
+  if (endText !== undefined) incident.times.end = endText;
+  const reportText = report && dateText(report, `${path}/report`);
+  if (reportText) incident.times.report = reportText;
 }
 
 /** A `<solution>` may hold any description child; the model keeps its sources and texts, the rest is ignored. */
@@ -161,6 +172,17 @@ function decodeSolution(solution: Element, path: string): Solution {
   };
 }
 
+/** At most this many intake notes per document (as in the IODEF decoder). */
+const MAX_NOTES = 20;
+/** The notes of the document being decoded (decoding is synchronous: one document at a time). */
+let notes: string[] = [];
+
+/** Accepted, but odd: noted for `!show` rather than refused. */
+function odd(path: string, message: string): void {
+  if (notes.length < MAX_NOTES) notes.push(`${path}: ${message}`);
+  else if (notes.length === MAX_NOTES) notes.push('… and more oddities');
+}
+
 // Leaf values: each throws a DecodeFailure naming the element, caught at the decodeLegacy boundary.
 
 function jidText(el: Element, path: string): string {
@@ -169,28 +191,45 @@ function jidText(el: Element, path: string): string {
   return value;
 }
 
-function uuidText(el: Element, path: string): string {
+/** A related id that is not a UUID points nowhere we could look: noted and left out. */
+function uuidText(el: Element, path: string): string | undefined {
   const value = textOf(el);
-  check(path, checkUuid(value));
-  return value;
+  const problem = checkUuid(value);
+  if (problem === undefined) return value;
+  odd(path, `${problem}: related id left out`);
+  return undefined;
 }
 
-function dateText(el: Element, path: string): string {
+/** A date that is not XEP-0082 is kept in the note (as text) and not used: it could not be ordered. */
+function dateText(el: Element, path: string): string | undefined {
   const value = textOf(el);
-  check(path, checkDateTime(value));
-  return value;
+  const problem = checkDateTime(value);
+  if (problem === undefined) return value;
+  odd(path, `${problem}: kept as text here, not used`);
+  return undefined;
 }
 
+/** An IP that does not parse is kept as text (an 'other' address), like the IODEF decoder does. */
 function ipText(el: Element, path: string): Address {
-  const parsed = parseIp(textOf(el));
-  if (typeof parsed === 'string') throw new DecodeFailure(path, parsed);
-  return parsed;
+  const text = textOf(el);
+  const parsed = parseIp(text);
+  if (typeof parsed !== 'string') return parsed;
+  odd(path, `${parsed}: kept as text`);
+  return { kind: 'other', category: text.includes(':') ? 'ipv6-addr' : 'ipv4-addr', value: text };
 }
 
-function severityOf(el: Element, path: string): NonNullable<Incident['severity']> {
+function severityOf(el: Element, path: string): NonNullable<Incident['severity']> | undefined {
   const parsed = checkSeverity(textOf(el));
-  if (typeof parsed === 'string') throw new DecodeFailure(path, parsed);
-  return parsed;
+  if (typeof parsed !== 'string') return parsed;
+  odd(path, `${parsed}: no severity taken`);
+  return undefined;
+}
+
+/** Empty elements (`<admin/>`, `<ip/>`) say nothing: skipped, and noted. */
+function nonEmpty(els: Element[], path: string): Element[] {
+  const kept = els.filter((el) => textOf(el) !== '');
+  if (kept.length < els.length) odd(path, `${els.length - kept.length} empty element(s) skipped`);
+  return kept;
 }
 
 function check(path: string, problem: string | undefined): void {
@@ -205,104 +244,13 @@ function gather(parents: readonly Element[], name: string): Element[] {
   return parents.flatMap((p) => childrenNamed(p, name, LEGACY_NS));
 }
 
-/** A single-valued element: two of them (over all parents) contradict each other, so that is an error. */
+/** A single-valued element: the first of several is taken, and the others are noted (they contradict it). */
 function single(parents: readonly Element[], name: string, parentPath: string): Element | undefined {
   const found = gather(parents, name);
-  if (found.length > 1) throw new DecodeFailure(`${parentPath}/${name}`, `duplicate <${name}>`);
+  if (found.length > 1) odd(`${parentPath}/${name}`, `${found.length} <${name}> elements: the first is taken`);
   return found[0];
 }
 
 function node(addresses: Address[]): NetworkNode {
   return { addresses, counters: [], roles: [] };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Encoding
-
-/**
- * Builds `<incident xmlns=LEGACY_NS id=…>` with `<description>` and one `<solution>` per model solution, from
- * toLegacy(incident): so a non-UUID id goes out as its derived UUID (legacyIdFor), fields legacy cannot carry are
- * dropped, and a 'resolved' status without solutions reads as 'new' on the other side. Empty containers are
- * omitted; `<description>` is always present; times.end === null becomes `<end/>`.
- */
-export function encodeLegacy(incident: Incident): Element {
-  const l = toLegacy(incident);
-  return make('incident', { xmlns: LEGACY_NS, id: l.id }, encodeDescription(l), ...l.solutions.map(encodeSolution));
-}
-
-function encodeDescription(l: Incident): Element {
-  return make(
-    'description',
-    {},
-    encodeDiscuss(l),
-    encodeInfo(l),
-    list('locs', 'loc', l.targets.flatMap((n) => jidValues(n.addresses))),
-    list('rels', 'rel', l.related.map((r) => r.id)),
-    l.severity === undefined ? undefined : make('severity', {}, String(l.severity)),
-    encodeSource(l.sources),
-    ...l.texts.map(encodeText),
-    encodeTime(l.times),
-  );
-}
-
-function encodeDiscuss(l: Incident): Element | undefined {
-  if (l.admins.length === 0 && l.room === undefined) return undefined;
-  return make(
-    'discuss',
-    {},
-    ...l.admins.map((a) => make('admin', {}, a)),
-    l.room === undefined ? undefined : make('muc', {}, l.room),
-  );
-}
-
-function encodeInfo(l: Incident): Element | undefined {
-  if (l.category === undefined && l.types.length === 0) return undefined;
-  return make(
-    'info',
-    {},
-    l.category === undefined ? undefined : make('category', {}, l.category),
-    ...l.types.map((t) => make('type', {}, t)),
-  );
-}
-
-function encodeSource(nodes: readonly NetworkNode[]): Element | undefined {
-  const addresses = nodes.flatMap((n) => n.addresses);
-  const ips = addresses.flatMap((a) => (a.kind === 'ip' ? [formatIp(a.value, a.version, a.port)] : []));
-  const jids = jidValues(addresses);
-  if (jids.length === 0 && ips.length === 0) return undefined;
-  return make('source', {}, list('jids', 'jid', jids), list('ips', 'ip', ips));
-}
-
-function encodeText(t: LocalizedText): Element {
-  return make('text', t.lang === undefined ? {} : { 'xml:lang': t.lang }, t.text);
-}
-
-function encodeTime(times: Incident['times']): Element | undefined {
-  const { begin, end, report } = times;
-  if (begin === undefined && end === undefined && report === undefined) return undefined;
-  return make(
-    'time',
-    {},
-    begin === undefined ? undefined : make('begin', {}, begin),
-    end === undefined ? undefined : end === null ? make('end', {}) : make('end', {}, end),
-    report === undefined ? undefined : make('report', {}, report),
-  );
-}
-
-function encodeSolution(s: Solution): Element {
-  return make('solution', {}, encodeSource(s.sources), ...s.texts.map(encodeText));
-}
-
-/** `<container><item>v</item>…</container>`, or nothing for an empty list. */
-function list(container: string, item: string, values: readonly string[]): Element | undefined {
-  return values.length === 0 ? undefined : make(container, {}, ...values.map((v) => make(item, {}, v)));
-}
-
-function jidValues(addresses: readonly Address[]): string[] {
-  return addresses.flatMap((a) => (a.kind === 'jid' ? [a.value] : []));
-}
-
-/** xml() with optional children: absent parts of the incident are simply left out. */
-function make(name: string, attrs: Record<string, string>, ...children: Array<Element | string | undefined>): Element {
-  return xml(name, attrs, ...children.filter((c): c is Element | string => c !== undefined));
 }

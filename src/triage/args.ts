@@ -46,7 +46,9 @@ export function resolveRef(store: IncidentStore, token: string): RefLookup {
   const number = /^#?(\d+)$/.exec(token);
   if (number) {
     const stored = store.getByNumber(Number(number[1]));
-    return stored ? { ok: true, stored } : { ok: false, message: `no incident #${number[1]}` };
+    if (stored) return { ok: true, stored };
+    // Eight digits or more without `#` may be the start of a UUID (`60455324-…`): look it up as one.
+    if (token.startsWith('#') || token.length < 8) return { ok: false, message: `no incident #${number[1]}` };
   }
   if (!/^[0-9a-f-]{8,}$/i.test(token)) return { ok: false, message: `'${token}' is not a reference (#N, N, a UUID or 8+ characters of one)` };
   const prefix = token.toLowerCase();

@@ -14,8 +14,11 @@ import type { Client } from './connection.js';
 import type { DeliveryOutcome } from './delivery.js';
 import type { PeerProfiles } from './peer-profiles.js';
 
-/** Peers told in the room that Metronome fails on inquiries about incidents it knows (once per peer per run). */
-const warnedInquiries = new Set<string>();
+/**
+ * Peers told in the room that Metronome fails on inquiries about incidents it knows: once per peer per bot (keyed
+ * by the bot's PeerProfiles, so that two bots in one process, as in tests, each say it).
+ */
+const warnedInquiries = new WeakMap<PeerProfiles, Set<string>>();
 
 /** Shapes an owed payload for the peer's software, just before it goes out (see src/protocol/peer-profile.ts). */
 export async function shapeFor(
@@ -24,8 +27,10 @@ export async function shapeFor(
   payload: Element,
 ): Promise<Element> {
   const { profile } = await deps.profiles.profileOf(entry.to);
-  if (profile === 'metronome' && payload.name === 'inquiry' && !warnedInquiries.has(entry.to.toLowerCase())) {
-    warnedInquiries.add(entry.to.toLowerCase());
+  let warned = warnedInquiries.get(deps.profiles);
+  if (!warned) warnedInquiries.set(deps.profiles, (warned = new Set()));
+  if (profile === 'metronome' && payload.name === 'inquiry' && !warned.has(entry.to.toLowerCase())) {
+    warned.add(entry.to.toLowerCase());
     deps.announcer.say(
       deps.config.rooms.default,
       line`${entry.to} runs Metronome, whose handler fails on inquiries about incidents it knows: it may never answer the ${entry.purpose}.`,

@@ -220,7 +220,8 @@ async function onLegacy(deps: RouteDeps, stanza: Element, payload: Element): Pro
     deps.log.info({ from, why: early.text }, 'legacy incident dropped');
     return;
   }
-  const decoded = decodeLegacy(payload, { site: domainOf(from) });
+  const notes: string[] = [];
+  const decoded = decodeLegacy(payload, { site: domainOf(from), notes });
   if (!decoded.ok) {
     deps.count('rejected-malformed');
     deps.log.info({ from, error: decoded.error }, 'malformed legacy incident dropped');
@@ -238,7 +239,15 @@ async function onLegacy(deps: RouteDeps, stanza: Element, payload: Element): Pro
     deps.log.info({ from, id: decoded.value.id }, 'legacy incident from untrusted sender dropped');
     return;
   }
-  const outcome = receiveReport(deps.store, { incident: decoded.value, from, format: 'legacy', kind: 'legacy', trusted: trust.trusted });
+  if (notes.length) deps.count('received-with-intake-notes');
+  const outcome = receiveReport(deps.store, {
+    incident: decoded.value,
+    from,
+    format: 'legacy',
+    kind: 'legacy',
+    trusted: trust.trusted,
+    ...(notes.length ? { notes } : {}),
+  });
   deps.count('received-legacy');
   deps.observe?.received('legacy', 'legacy', trust.trusted);
   if (outcome.change === 'unchanged') return;

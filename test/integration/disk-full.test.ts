@@ -140,7 +140,7 @@ describe('a full disk under the running bot', () => {
     const answer = nextStanza(alice, (el) => el.is('message') && el.attrs.type === 'chat' && String(el.attrs.from).startsWith(`incidents@${HOME}`), 10_000);
     await alice.send(xml('message', { to: `incidents@${HOME}/bot`, type: 'chat' }, xml('body', {}, `show ${report.id}`)));
     const body = (await answer).getChildText('body') ?? '';
-    expect(body).toMatch(/^#2 \[open\]/);
+    expect(body).toMatch(/^#2 \*open\*/);
     expect(body).toContain(report.id);
   }, 120_000);
 });

@@ -232,7 +232,7 @@ describe('peer strings cannot fake a bot line', () => {
       await operators.waitFor((b) => b.startsWith(`#${number} *`), 8_000, `!show #${number}`);
     }
     await operators.say('!list all');
-    await operators.waitFor((b) => b.startsWith(`#${numbers.at(-1)} [`) && b.includes('sev '), 8_000, '!list all');
+    await operators.waitFor((b) => b.startsWith(`#${numbers.at(-1)} *`) && b.includes('sev '), 8_000, '!list all');
     const fromBot = operators.messages.filter((m) => m.nick === 'incident-bot').map((m) => m.body);
     const about = fromBot.filter((b) => numbers.some((n) => b.includes(`#${n} `)));
     expect(about.length).toBeGreaterThanOrEqual(2 * numbers.length + 1);

@@ -142,6 +142,17 @@ describe('peer profiles', () => {
     expect(await dm('peers')).toContain(`metro@${PEER}/bot — trusted, format as it reports (iodef if it never did), profile metronome (detected: Metronome 4.0.5)`);
   });
 
+  it('an inquiry to a Metronome peer is sent, and the room is told once that Metronome fails on known ids', async () => {
+    await room.say(`!inquire metro@${PEER}/bot abc-1`);
+    await room.waitFor((b) => b.includes('runs Metronome, whose handler fails on inquiries'));
+    await room.say(`!inquire metro@${PEER}/bot abc-2`);
+    await room.waitFor((b) => b.includes('abc-2') && b.includes('sent to'));
+    // Both went out as they are (no reshaping of inquiries), and the warning was said once.
+    await metro.waitFor((r) => r.kind === 'inquiry' && r.incident.id === 'abc-1');
+    await metro.waitFor((r) => r.kind === 'inquiry' && r.incident.id === 'abc-2');
+    expect(room.messages.filter((m) => m.body.includes('whose handler fails on inquiries')).length).toBe(1);
+  });
+
   it('a standard peer still gets the History', async () => {
     const inc = sampleIncident(PEER);
     await std.sendIodef(botJid, 'report', inc);
@@ -170,5 +181,10 @@ describe('a peer that never answers (as Metronome does when its handler fails)',
     await new Promise((r) => setTimeout(r, 1500));
     expect(received.length).toBeGreaterThanOrEqual(4);
     expect(room.messages.filter((m) => m.body.includes('has not answered')).length).toBe(1);
+    // The timeout says why, in the outbox (and so in !outbox and the log), rather than an empty error.
+    const owed = bot.store.outbox.find((e) => e.to === `mute@${PEER}/bot`);
+    expect(owed?.lastError).toMatch(/^no answer to IQ .+ within \d+ ms$/);
+    await room.say('!outbox');
+    await room.waitFor((b) => b.includes('last error no answer to IQ'));
   });
 });

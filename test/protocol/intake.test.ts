@@ -117,3 +117,65 @@ describe('intake decisions (what a real peer may send is kept)', () => {
     expect(decode(report('', '')).ok).toBe(false);
   });
 });
+
+/**
+ * Every refusal the IODEF decoder keeps (src/protocol/iodef-decode.ts, `bad(...)`; xml.ts for the document), each
+ * with why no real peer sends it: these are what cannot be identified or is not what it claims.
+ */
+describe('refusals kept, one per decision', () => {
+  const inc = (body: string, attrs = " name='peer.example'") =>
+    `<Incident xmlns='${IODEF_NS}'><IncidentID${attrs}>${body}</IncidentID></Incident>`;
+  const cases: Array<[string, string, string, string | undefined]> = [
+    // Not XML, or over the size limits: nothing to understand (xml.ts, checkShape).
+    ['not well-formed XML', `<report xmlns='${INCIDENT_NS}'><Incident`, 'not well-formed XML', undefined],
+    ['nested beyond the depth limit', report(`${'<x>'.repeat(60)}${'</x>'.repeat(60)}`), 'nested too deeply', undefined],
+    // A wrapper that is none of XEP-0268's: not what it claims.
+    ['unknown wrapper', `<alert xmlns='${INCIDENT_NS}'>${inc('i')}</alert>`, 'is not an incident wrapper', undefined],
+    ['wrapper in another namespace', report('').replace(INCIDENT_NS, 'urn:example:other'), `must be in namespace ${INCIDENT_NS}`, undefined],
+    // Every implementation (Metronome included) sends exactly one Incident: none or two cannot be identified.
+    ['no Incident', `<report xmlns='${INCIDENT_NS}'/>`, 'no IODEF <Incident>', undefined],
+    ['two Incidents', `<report xmlns='${INCIDENT_NS}'>${inc('a')}${inc('b')}</report>`, 'exactly one <Incident>', undefined],
+    ['Incident outside the IODEF namespace', `<report xmlns='${INCIDENT_NS}'><Incident><IncidentID name='p'>i</IncidentID></Incident></report>`, 'must be in namespace', undefined],
+    // The id is the identity: without one, or with two, or unusable as a key, it cannot be identified.
+    ['no IncidentID', `<report xmlns='${INCIDENT_NS}'><Incident xmlns='${IODEF_NS}'/></report>`, 'missing IncidentID', undefined],
+    ['two IncidentIDs', `<report xmlns='${INCIDENT_NS}'><Incident xmlns='${IODEF_NS}'><IncidentID name='p'>a</IncidentID><IncidentID name='p'>b</IncidentID></Incident></report>`, 'exactly one IncidentID', undefined],
+    ['empty IncidentID', report('').replace('inc-1', ''), 'IncidentID is empty', undefined],
+    ['IncidentID of 10,000 characters', report('').replace('inc-1', 'x'.repeat(10_000)), 'longer than', undefined],
+    ['IncidentID with a control character (a tab)', report('').replace('inc-1', 'a&#x9;b'), 'control characters', undefined],
+    // No name and no sender to infer the site from (only possible in a test: a stanza always has a sender).
+    ['IncidentID without name, sender unknown', report('', ''), 'needs a name', undefined],
+  ];
+
+  it.each(cases)('%s: bad-request with a path and a reason', (_name, text, reason, sender) => {
+    const el = parseXml(text);
+    const result = el.ok ? decodeIodef(el.value, sender ? { senderDomain: sender } : {}) : el;
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.path.length).toBeGreaterThan(0);
+    expect(result.error.message).toContain(reason);
+  });
+});
+
+/** What used to be refused and is now accepted with a note (a real peer sends it, or could). */
+describe('refusals relaxed, one per decision', () => {
+  const flow = (node: string) => `<EventData><Flow><System category='source'><Node>${node}</Node></System></Flow></EventData>`;
+  const cases: Array<[string, string, string]> = [
+    ['Impact ext-value without ext-type (RFC 5070: ext-type optional)', `<Assessment><Impact type='ext-value'/></Assessment>`, 'without ext-type'],
+    ["ext-type spelled as the value (Metronome: type='ext-type')", `<Assessment><Impact type='ext-type' ext-type='spam'/></Assessment>`, ''],
+    ['unknown Impact type', `<Assessment><Impact type='spamming'/></Assessment>`, 'spamming'],
+    ['unknown purpose', '', ''],
+    ['empty Description', '<Description/>', ''],
+    ['StartTime not XEP-0082', '<StartTime>yesterday</StartTime>', "'yesterday'"],
+    ['IPv4 that does not parse', flow(`<Address category='ipv4-addr'>999.1.1.1</Address>`), ''],
+    ['empty Contact parts (Metronome)', `<Contact role='admin' type='person'><Email/><Telephone/><PostalAddress/></Contact>`, ''],
+    ['empty RelatedActivity (Metronome)', '<RelatedActivity/>', ''],
+  ];
+
+  it.each(cases)('%s: accepted', (_name, body, noteText) => {
+    const text = _name === 'unknown purpose' ? report(body).replace('<Incident ', "<Incident purpose='frobnicate' ") : report(body);
+    const result = decode(text, 'peer.example');
+    if (!result.ok) throw new Error(`${result.error.path}: ${result.error.message}`);
+    expect(result.value.incident.id).toBe('inc-1');
+    if (noteText) expect((result.value.notes ?? []).join('\n')).toContain(noteText);
+  });
+});
