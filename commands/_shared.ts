@@ -110,8 +110,10 @@ export function listLine(stored: StoredIncident, now = Date.now()): string {
   const detail = source !== undefined ? line` — ${clip(source, 80)}` : text !== undefined ? line` — ${clip(text, 60)}` : '';
   const from = domainOf(stored.from) || bareJid(stored.from);
   const owner = i.owner ? line` · owner ${clip(i.owner, 80)}` : '';
+  const snoozedUntil = stored.state === 'open' ? Date.parse(stored.snoozedUntil ?? '') : Number.NaN;
+  const snoozed = snoozedUntil > now ? ` · snoozed until ${new Date(snoozedUntil).toISOString().slice(11, 16)} UTC` : '';
   // XEP-0393 styling: *state* is bold in clients that render it and still reads plainly in those that do not.
-  return line`#${stored.number} *${stored.state}* sev ${i.severity ?? '?'} ${classification(i)}${detail}${owner} · ${ageOf(stored.receivedAt, now)} (from ${clip(from, 80)})${stored.trusted ? '' : ' ⚠ UNTRUSTED'}`;
+  return line`#${stored.number} *${stored.state}* sev ${i.severity ?? '?'} ${classification(i)}${detail}${owner}${snoozed} · ${ageOf(stored.receivedAt, now)} (from ${clip(from, 80)})${stored.trusted ? '' : ' ⚠ UNTRUSTED'}`;
 }
 
 /** Sends lines as several messages of at most LINES_PER_MESSAGE lines each. */

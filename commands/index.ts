@@ -2,6 +2,9 @@
 import type { CommandSpec } from '../src/triage/command.js';
 import ack from './ack.js';
 import assign from './assign.js';
+import block from './block.js';
+import blocks from './blocks.js';
+import unblock from './unblock.js';
 import exportCommand from './export.js';
 import forward from './forward.js';
 import help from './help.js';
@@ -45,6 +48,9 @@ export const allCommands: readonly CommandSpec[] = [
   report,
   inquire,
   request,
+  block,
+  unblock,
+  blocks,
   mute,
   unmute,
   mutes,

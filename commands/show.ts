@@ -1,4 +1,6 @@
 import { ADDRESS_CHARS, classification, severityText, timesText } from '../src/core/announce.js';
+import { listedLines, mitigationLines } from '../src/mitigation/describe.js';
+import { followedListsOf } from '../src/mitigation/rtbl-follow.js';
 import { clip, foldList, line } from '../src/core/flat-text.js';
 import type { StoredIncident } from '../src/core/store.js';
 import { ipsOf, jidsOf, type LocalizedText, type NetworkNode } from '../src/protocol/incident.js';
@@ -98,6 +100,7 @@ export function describeIncident(stored: StoredIncident, numberOf: (id: string) 
   }
   lines.push(line`Known by: ${stored.knownBy.length ? foldList(stored.knownBy, { max: ITEMS_SHOWN, each: ADDRESS_CHARS }) : 'nobody else'}`);
   if (stored.versions.length > 1) lines.push(line`Versions received: ${stored.versions.length}`);
+  lines.push(...mitigationLines(stored));
   if (stored.intakeNotes?.length) {
     // Liberal intake: what was odd in the document is shown, not silently lost or refused.
     lines.push(line`Intake notes (odd but accepted, ${stored.intakeNotes.length}):`);
@@ -125,6 +128,7 @@ export default defineCommand({
     if (!stored) return;
     const store = ctx.services.store;
     const numberOf = (id: string) => store.numberOf(id.toLowerCase()) ?? store.numberOfId(id);
-    ctx.reply(describeIncident(stored, numberOf));
+    const listed = listedLines(stored, followedListsOf(ctx.services.config));
+    ctx.reply([describeIncident(stored, numberOf), ...listed].join('\n'));
   },
 });

@@ -57,7 +57,9 @@ export function ejabberdYml(f: EjabberdFiles): string {
     '    access: c2s',
     ...(tls ? ['    starttls: true', '    starttls_required: true'] : ['    starttls: false']),
   ];
-  const roomDefaults = Object.entries(f.roomDefaults);
+  // mam: rooms archive their messages (mod_mam), so each carries a XEP-0359 stanza-id that replies and reactions
+  // (XEP-0461, XEP-0444) point at — as with muc_mam on the Prosody harness. A test may still turn it off.
+  const roomDefaults = Object.entries(f.muc ? { mam: true, ...f.roomDefaults } : f.roomDefaults);
   return [
     '# Written by dev-tools/ejabberd.ts for a throwaway loopback test server.',
     'hosts:',
@@ -105,6 +107,7 @@ export function ejabberdYml(f: EjabberdFiles): string {
     'modules:',
     '  mod_admin_extra: {}',
     '  mod_disco: {}',
+    ...(f.muc ? ['  mod_mam: {}'] : []),
     '  mod_http_api: {}',
     '  mod_offline: {}',
     '  mod_ping: {}',

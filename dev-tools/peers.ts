@@ -93,3 +93,29 @@ export function recordPeer(client: Client): PeerRecorder {
     },
   };
 }
+
+/**
+ * A XEP-0377 abuse report as Prosody's mod_report_forward forwards it (../shared/peers/README.md): a body for humans,
+ * the user's `<report/>` with its text and the added `<jid xmlns='urn:xmpp:jid:0'/>`, and the offending message
+ * forwarded with its delay stamp. The real module sends it from the server's domain; a test sends it from an
+ * account (clients cannot send as a domain) that the bot's trust list names.
+ */
+export function abuseReportMessage(to: string, reported: string, evidence: string, reason: 'spam' | 'abuse' = 'spam'): Element {
+  return xml(
+    'message',
+    { to },
+    xml('body', {}, `${reason.toUpperCase()} REPORT\n\nReported JID: ${reported}`),
+    xml(
+      'report',
+      { xmlns: 'urn:xmpp:reporting:1', reason: `urn:xmpp:reporting:${reason}` },
+      xml('text', {}, 'reported by a user'),
+      xml('jid', { xmlns: 'urn:xmpp:jid:0' }, reported),
+      xml(
+        'forwarded',
+        { xmlns: 'urn:xmpp:forward:0' },
+        xml('delay', { xmlns: 'urn:xmpp:delay', stamp: new Date().toISOString() }),
+        xml('message', { xmlns: 'jabber:client', from: `${reported}/x`, type: 'chat' }, xml('body', {}, evidence)),
+      ),
+    ),
+  );
+}

@@ -47,6 +47,15 @@ export interface ProsodyOptions {
    * that sends a bigger stanza gets the stream error policy-violation ("XML stanza is too big") and is disconnected.
    */
   stanzaSizeLimit?: number;
+  /**
+   * A pubsub component `pubsub.<first host>` and a second MUC `rtbl.<first host>` running Debian prosody-modules'
+   * `mod_muc_rtbl` (+ `mod_pubsub_subscription`) subscribed to `node` there: a blocked JID is refused entry by
+   * Prosody itself. `publishers` become admins of the pubsub component (node owners: they may create and publish).
+   * mod_muc_rtbl subscribes only once, when it loads, and Prosody activates hosts in no fixed order: so the harness
+   * loads it once the server has started (a three-line module of its own, `mod_harness_load_after_start`), the node
+   * is created by that subscription (`autocreate_on_subscribe`), and start() waits for mod_muc_rtbl's "RTBL active".
+   */
+  rtbl?: { publishers: string[]; node?: string };
 }
 
 /**
@@ -118,6 +127,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<Prosody> 
   try {
     await mkdir(join(dir, 'data'));
     await mkdir(join(dir, 'certs'));
+    if (opts.rtbl) await writeLateLoader(join(dir, 'plugins'));
     if (opts.tls) await server.makeCertificates(opts.tls);
     await server.startOnFreePort(opts.startTimeoutMs ?? 10_000);
   } catch (err) {
@@ -220,6 +230,7 @@ class Server {
       `data_path = ${d('data')}`,
       `certificates = ${d('certs')}`,
       `log = { { levels = { min = ${lua(process.env.HARNESS_DEBUG ? 'debug' : 'info')} }, to = "file", filename = ${d('prosody.log')} } }`,
+      ...(this.opts.rtbl ? [`plugin_paths = { ${d('plugins')} }`] : []),
       'interfaces = { "127.0.0.1" }',
       'local_interfaces = { "127.0.0.1" }',
       `c2s_ports = { ${this.port} }`,
@@ -243,10 +254,31 @@ class Server {
       '',
       ...this.hosts.flatMap((h) => [`VirtualHost ${lua(h)}`, ...this.hostTlsLines(h)]),
       '',
-      ...(muc ? this.hosts.map((h) => `Component ${lua(`conference.${h}`)} "muc"`) : []),
+      // muc_mam: rooms archive their messages, so each carries a XEP-0359 stanza-id (by the room) that replies and
+      // reactions (XEP-0461, XEP-0444) point at.
+      ...(muc ? this.hosts.flatMap((h) => [`Component ${lua(`conference.${h}`)} "muc"`, '  modules_enabled = { "muc_mam" }']) : []),
+      '',
+      ...this.rtblLines(),
       '',
     ];
     return lines.join('\n');
+  }
+
+  /** The pubsub service before the MUC that subscribes to it, so it is there when mod_muc_rtbl loads. */
+  private rtblLines(): string[] {
+    const rtbl = this.opts.rtbl;
+    if (!rtbl) return [];
+    const host = this.hosts[0]!;
+    return [
+      `Component ${lua(`pubsub.${host}`)} "pubsub"`,
+      `  admins = { ${rtbl.publishers.map(lua).join(', ')} }`,
+      '  autocreate_on_subscribe = true',
+      `Component ${lua(`rtbl.${host}`)} "muc"`,
+      '  modules_enabled = { "harness_load_after_start" }',
+      '  load_after_start = { "muc_rtbl" }',
+      `  muc_rtbl_jid = ${lua(`pubsub.${host}`)}`,
+      `  muc_rtbl_node = ${lua(rtbl.node ?? 'muc_bans_sha256')}`,
+    ];
   }
 
   /** The direct TLS listener: its port and the certificate it presents (the same as STARTTLS's). */
@@ -278,7 +310,9 @@ class Server {
       if (log.includes('Failed to open server port')) throw new PortInUse(`port ${this.port} taken\n${log}`);
       const direct = `Activated service 'c2s_direct_tls' on [127.0.0.1]:${this.directTlsPort}`;
       const directReady = !this.directTlsPort || (log.includes(direct) && (await accepts(this.directTlsPort)));
-      if (log.includes(activated) && directReady && (await accepts(this.port))) return;
+      if (this.opts.rtbl && log.includes('Failed to subscribe to RTBL')) throw new Error(`mod_muc_rtbl could not subscribe\n${log}`);
+      const rtblReady = !this.opts.rtbl || log.includes('RTBL active');
+      if (log.includes(activated) && directReady && rtblReady && (await accepts(this.port))) return;
       if (Date.now() > deadline) {
         await this.process.stop();
         throw new Error(`prosody did not listen on 127.0.0.1:${this.port} within ${timeoutMs} ms\n${await this.process.logTail()}`);
@@ -323,6 +357,23 @@ class Server {
   killNow(): void {
     this.process.killNow();
   }
+}
+
+/**
+ * Loads the modules named in `load_after_start` on its host once the server has started: every host is active by
+ * then, so a module that talks to another host at load time (mod_muc_rtbl subscribing to the pubsub service) finds it.
+ */
+async function writeLateLoader(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const lua = [
+    'local modulemanager = require "core.modulemanager";',
+    'local names = module:get_option_array("load_after_start", {});',
+    'module:hook_global("server-started", function()',
+    '  for _, name in ipairs(names) do modulemanager.load(module.host, name); end',
+    'end);',
+    '',
+  ];
+  await writeFile(join(dir, 'mod_harness_load_after_start.lua'), lua.join('\n'));
 }
 
 /** A Lua double-quoted string literal. */

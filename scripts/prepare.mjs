@@ -8,7 +8,7 @@
  *   kept from starting (policy-rc.d) and stopped if they did: the tests start their own throwaway servers.
  * Otherwise it prints the command to run and exits 1.
  *
- * Usage: node scripts/prepare.mjs [test|demo]
+ * Usage: node scripts/prepare.mjs [test|demo] [--dry-run]   (--dry-run: print the plan as JSON, change nothing)
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** Debian package → how to tell it is installed. `for`: which commands need it. */
 export const DEBIAN_NEEDS = [
   { pkg: 'prosody', command: 'prosodyctl', for: ['test', 'demo'] },
-  { pkg: 'prosody-modules', file: '/usr/lib/prosody/modules/mod_muc_rtbl', for: ['test'] },
+  { pkg: 'prosody-modules', file: '/usr/lib/prosody/modules/mod_muc_rtbl', for: ['test', 'demo'] },
   { pkg: 'ejabberd', command: 'ejabberdctl', for: ['test'] },
   { pkg: 'openssl', command: 'openssl', for: ['test'] },
   { pkg: 'procps', command: 'pgrep', for: ['test'] },
@@ -40,6 +40,15 @@ export function plan({ purpose, lockMtimeMs, installedMtimeMs, missingPackages, 
     else steps.push({ kind: 'tell', packages: wanted, command: isRoot || !hasAptGet ? command : `sudo sh -c '${command}'` });
   }
   return steps;
+}
+
+/**
+ * The system services to stop after installing `packages`: only those we just installed (their Debian packages
+ * start them on a systemd host, where policy-rc.d is ignored). A Prosody that was already there and running is the
+ * machine owner's, and stays up.
+ */
+export function servicesToStop(packages) {
+  return ['prosody', 'ejabberd'].filter((service) => packages.includes(service));
 }
 
 function onPath(command) {
@@ -83,10 +92,14 @@ function aptInstall(packages) {
     if (ours) rmSync(policy, { force: true });
   }
   // systemd hosts ignore policy-rc.d: stop what started anyway.
-  for (const service of ['prosody', 'ejabberd']) spawnSync('service', [service, 'stop'], { stdio: 'ignore' });
+  const stop = servicesToStop(packages);
+  for (const service of stop) spawnSync('service', [service, 'stop'], { stdio: 'ignore' });
+  if (!stop.includes('prosody')) return;
   for (const pidFile of ['/run/prosody/prosody.pid', '/var/run/prosody/prosody.pid']) {
     try {
-      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      // An empty or odd file must not become kill(0): that would signal our own process group (npm included).
+      if (Number.isInteger(pid) && pid > 1) process.kill(pid, 'SIGTERM');
     } catch {
       // not running
     }
@@ -94,7 +107,7 @@ function aptInstall(packages) {
 }
 
 function main() {
-  const purpose = process.argv[2] === 'demo' ? 'demo' : 'test';
+  const purpose = process.argv.includes('demo') ? 'demo' : 'test';
   const steps = plan({
     purpose,
     lockMtimeMs: mtime(join(root, 'package-lock.json')) ?? 0,
@@ -103,6 +116,10 @@ function main() {
     isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
     hasAptGet: onPath('apt-get'),
   });
+  if (process.argv.includes('--dry-run')) {
+    process.stdout.write(`${JSON.stringify(steps)}\n`);
+    return;
+  }
   for (const step of steps) {
     if (step.kind === 'npm-ci') run('npm', ['ci', '--no-audit', '--no-fund']);
     else if (step.kind === 'apt-get') aptInstall(step.packages);

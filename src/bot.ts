@@ -16,6 +16,7 @@ import { BotMetrics } from './ops/metrics.js';
 import { reloadConfig, type ReloadResult } from './ops/reload.js';
 import type { IodefKind } from './protocol/incident.js';
 import { bareJid } from './protocol/validate.js';
+import { startGestures } from './gestures/index.js';
 import { createServices } from './triage/services.js';
 import { announceOutcome, storeHealthLine } from './xmpp/announce-outcome.js';
 import { line } from './core/flat-text.js';
@@ -36,6 +37,10 @@ import { DefaultRoomKeeper, type DefaultRoomStatus, type RoomKeeperTiming } from
 import { Rooms } from './xmpp/rooms.js';
 import { guardStanzaSize } from './xmpp/stanza-guard.js';
 import { applyXmppJsFixes } from './xmpp/xmpp-js-fixes.js';
+import { routeAbuseReports } from './mitigation/abuse-route.js';
+import { keepRtblNode } from './mitigation/rtbl.js';
+import { followBlockLists } from './mitigation/rtbl-follow.js';
+import { lookUpRoomMembers } from './mitigation/room-members.js';
 
 export { storeHealthLine };
 
@@ -147,7 +152,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     xmpp.send(xml('presence')).catch((err: Error) => log.warn({ err: err.message }, 'initial presence not sent'));
   });
 
-  answerDiscoInfo(xmpp);
+  const disco = answerDiscoInfo(xmpp);
   const mutes = await Mutes.open(config.storage.path);
   const muteTimer = setInterval(() => {
     mutes
@@ -180,6 +185,10 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     (entry, outcome) => reportDelivery({ xmpp, config, announcer, count, log }, entry, outcome),
   );
   const routes = routeIncoming({ xmpp, config, store, log, announce, count, kickDelivery: () => delivery.kick(), ...(metrics ? { observe: metrics } : {}) });
+  routeAbuseReports({ xmpp, config, store, log, count, announce: (room, item) => announcer.announce(room, item) });
+  keepRtblNode(xmpp, config, log);
+  followBlockLists(xmpp, config, log);
+  lookUpRoomMembers(xmpp, config);
   const selfJid = `${config.xmpp.username}@${config.xmpp.domain}/${config.xmpp.resource}`;
   const services = createServices({
     peerProfile: (jid) => profiles.known(jid),
@@ -195,6 +204,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     stats: () => Object.fromEntries(stats),
   });
   routeChat({ xmpp, config, rooms, announcer, services, log });
+  const gestures = startGestures({ xmpp, config, rooms, announcer, services, disco, log });
 
   let stopped = false;
   const self: AssembledBot = {
@@ -207,8 +217,8 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
     defaultRoom: () => keeper.status(),
     async reload() {
       if (!opts.configFile) return { ok: false, lines: ['This bot was not started from a config file: nothing to reload.'] };
-      // One at a time: a SIGHUP during a `reload` command waits for it.
-      reloading = reloading.then(() =>
+      // One at a time: a SIGHUP during a `reload` command waits for it (and a failed one does not block the next).
+      reloading = reloading.catch(() => undefined).then(() =>
         reloadConfig(opts.configFile!, {
           config,
           setLimits: (limits) => routes.setLimits(limits),
@@ -284,6 +294,7 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       delivery.stop();
       xmpp.reconnect.stop();
       await rooms.leaveAll();
+      await gestures.close();
       const { saved } = await store.close();
       // Only changes nobody was told about can be left (acknowledgements follow writes); the lock is released anyway.
       if (!saved) log.warn({ store: config.storage.path }, 'the last changes could not be written at shutdown (never acknowledged)');

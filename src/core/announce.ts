@@ -10,6 +10,7 @@ import { toIodefSeverity } from '../protocol/severity.js';
 import { clip, flat, foldList, line } from './flat-text.js';
 import type { StoredIncident } from './store.js';
 import type { ReportChange } from './workflow.js';
+import { updateLine } from './announce-update.js';
 
 const ROOM_REFUSED: Record<NonNullable<AnnounceContext['roomRefusedWhy']>, string> = {
   untrusted: 'an untrusted sender never makes me join a room',
@@ -47,6 +48,8 @@ const addresses = (items: readonly string[]) => foldList(items, { max: ADDRESSES
 export function formatAnnouncement(stored: StoredIncident, ctx: AnnounceContext): string {
   const i = stored.incident;
   const lines: string[] = [];
+  const update = ctx.change === 'updated' ? updateLine(stored) : undefined;
+  if (update) return [update, ...refusedNote(ctx)].join('\n');
   const flag = stored.trusted ? '' : ' ⚠ UNTRUSTED';
   const status = i.status === 'resolved' ? ' [resolved]' : '';
   lines.push(line`#${stored.number} ${HEADLINE[ctx.change]}${status}${flag} — ${severityText(i)}, ${classification(i)}`);
@@ -77,12 +80,16 @@ export function formatAnnouncement(stored: StoredIncident, ctx: AnnounceContext)
     const solutions = i.solutions.map((s) => pickText(s.texts) ?? '');
     lines.push(line`Solution: ${foldList(solutions, { max: 3, each: TEXT_CHARS, separator: ' | ' })}`);
   }
-  if (ctx.roomRefused) {
-    const why = ROOM_REFUSED[ctx.roomRefusedWhy ?? 'not-allowed'];
-    lines.push(line`(The report names room ${clip(ctx.roomRefused, ADDRESS_CHARS)}, not joined: ${why}. Announced here instead.)`);
-  }
+  lines.push(...refusedNote(ctx));
   lines.push(line`Id ${clip(i.id, ADDRESS_CHARS)}${i.site ? line` at ${clip(i.site, ADDRESS_CHARS)}` : ''} — !show #${stored.number}`);
   return lines.join('\n');
+}
+
+/** Said when the report named a room the bot did not join (the caller says it once per room per day). */
+function refusedNote(ctx: AnnounceContext): string[] {
+  if (!ctx.roomRefused) return [];
+  const why = ROOM_REFUSED[ctx.roomRefusedWhy ?? 'not-allowed'];
+  return [line`(The report names room ${clip(ctx.roomRefused, ADDRESS_CHARS)}, not joined: ${why}. Announced here instead.)`];
 }
 
 export function severityText(i: Incident): string {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { parseListen } from '../ops/http.js';
 import { PEER_PROFILES } from '../protocol/peer-profile.js';
 import { checkJid } from '../protocol/validate.js';
+import { rtblSchema } from '../mitigation/rtbl-config.js';
 
 const jid = (what: string) =>
   z.string().refine((v) => checkJid(v) === undefined, { message: `must be a ${what}` });
@@ -128,6 +129,8 @@ export const configSchema = z.strictObject({
       listen: z.string().refine((v) => parseListen(v) !== undefined, { message: 'must be host:port, e.g. 127.0.0.1:9468 or [::1]:9468' }),
     })
     .optional(),
+  /** Replies and reactions to announcements (src/gestures): `reactions: false` makes the bot ignore reactions. */
+  gestures: z.strictObject({ reactions: z.boolean().default(true) }).prefault({}),
   /** Delivery of what the bot owes peers (revisions, forwards, inquiries): retry backoff and when to give up. */
   outbox: z
     .strictObject({
@@ -137,6 +140,8 @@ export const configSchema = z.strictObject({
       replyTimeoutSeconds: z.number().positive().default(30),
     })
     .prefault({}),
+  /** Real-time block list the bot publishes to (src/mitigation/rtbl-config.ts). Off when absent. */
+  rtbl: rtblSchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & { xmpp: { password: string } };

@@ -67,6 +67,10 @@ export interface StoredIncident {
    * "Incident/IncidentID: IncidentID without name: site taken from the sender"). Peer text: flattened when shown.
    */
   intakeNotes?: string[];
+  /** XEP-0377 abuse reports grouped into this incident (src/mitigation/abuse-reports.ts). */
+  abuse?: import('../mitigation/abuse-tally.js').AbuseTally;
+  /** What the bot published on its real-time block list for this incident (src/mitigation/rtbl.ts). */
+  blocks?: import('../mitigation/abuse-tally.js').BlockRecord[];
   /** Reminders made about it while nobody acknowledged it (config `reminders`). */
   reminded?: number;
   /** No reminder before this time (`!snooze`). */

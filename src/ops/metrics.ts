@@ -50,7 +50,7 @@ export class BotMetrics implements Observer {
     const { store } = sources;
     new Gauge({
       name: 'incident_bot_incidents',
-      help: 'Incidents in the store, by triage state',
+      help: 'Incidents in the store, by triage state (follows the store index, under a second behind)',
       labelNames: ['state'],
       registers,
       collect() {

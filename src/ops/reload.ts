@@ -7,8 +7,8 @@
 import { ConfigError, loadConfig, type Config } from '../core/config.js';
 
 /** Sections applied live, and those that need a restart to take effect. */
-const LIVE = ['peers', 'admins', 'rooms', 'untrusted', 'limits'] as const;
-const RESTART = ['xmpp', 'nick', 'storage', 'http', 'outbox'] as const;
+const LIVE = ['peers', 'admins', 'rooms', 'untrusted', 'limits', 'reminders'] as const;
+const RESTART = ['xmpp', 'nick', 'storage', 'http', 'outbox', 'rtbl'] as const;
 
 /** What the running bot does for the changes that are more than a new value in the config object. */
 export interface ReloadTarget {

@@ -88,12 +88,28 @@ export function addressOf(key: string, value: string): Address | string {
     return parseIp(value);
   }
   if (key === 'jid' || key === 'loc') {
-    const bad = checkJid(value);
+    const bad = checkTypedJid(value);
     return bad ?? { kind: 'jid', value };
   }
   // src= takes either
   const ip = parseIp(value);
   if (typeof ip !== 'string') return ip;
+  const bad = checkTypedJid(value);
+  return bad ? `'${value.slice(0, 80)}' is neither a JID nor an IP address` : { kind: 'jid', value };
+}
+
+/** A host name (IDN letters allowed) or an IP literal: what the domain of a JID an admin types must look like. */
+const HOSTNAME = /^(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*$/u;
+
+/**
+ * checkJid, plus a domain that is a host name or an IP: peers may send odd JIDs and are heard (liberal intake),
+ * but what an admin types is sent to every trusted peer, so `src=nothing!!` is a typo to point out, not an address.
+ */
+export function checkTypedJid(value: string): string | undefined {
   const bad = checkJid(value);
-  return bad ? `'${value}' is neither a JID nor an IP address` : { kind: 'jid', value };
+  if (bad) return bad;
+  const bare = value.split('/')[0]!;
+  const domain = bare.slice(bare.indexOf('@') + 1);
+  const ipLiteral = domain.startsWith('[') ? domain.endsWith(']') && typeof parseIp(domain.slice(1, -1)) !== 'string' : false;
+  return ipLiteral || HOSTNAME.test(domain) ? undefined : `'${value.slice(0, 80)}' is not a valid JID: its domain is not a host name`;
 }

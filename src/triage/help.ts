@@ -1,4 +1,5 @@
 /** `!help`, generated from the command declarations (and the manual's reference, from the same source). */
+import { gestureReference } from '../gestures/reference.js';
 import { usageOf, type CommandSpec } from './command.js';
 import type { Sender, Where } from './context.js';
 import { mayRun } from './dispatch.js';
@@ -33,5 +34,6 @@ export function commandReference(commands: readonly CommandSpec[]): string {
     '',
     ...section('In the operators room', commands.filter((c) => c.where !== 'dm'), '!', (c) => (c.access === 'admin' ? 'admins' : 'anyone in the room')),
     ...section('In a direct message (admins only; the `!` is optional)', commands.filter((c) => c.where !== 'room'), '', () => 'admins'),
-  ].join('\n');
+    ...gestureReference(commands),
+  ].join('\n').trimEnd();
 }

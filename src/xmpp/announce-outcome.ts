@@ -22,6 +22,22 @@ export function storeHealthLine(health: StoreHealth): string {
   return `${what}: reports are being refused and not acknowledged since ${health.since}; peers will retry. The bot resumes by itself once it can write.`;
 }
 
+const DAY_MS = 86_400_000;
+/** Per bot (keyed by its config object): when each refused room was last noted, monotonic ms. */
+const notedRooms = new WeakMap<Config, Map<string, number>>();
+
+function firstNoteToday(config: Config, room: string, now = performance.now()): boolean {
+  const noted = notedRooms.get(config) ?? new Map<string, number>();
+  notedRooms.set(config, noted);
+  const key = bareJid(room).toLowerCase();
+  const last = noted.get(key);
+  if (last !== undefined && now - last < DAY_MS) return false;
+  // Bounded: a peer naming a new room in every report must not grow this without end.
+  if (noted.size >= 1000) noted.delete(noted.keys().next().value!);
+  noted.set(key, now);
+  return true;
+}
+
 export interface AnnounceDeps {
   config: Config;
   reportRooms: ReportRooms;
@@ -56,6 +72,8 @@ export async function announceOutcome(deps: AnnounceDeps, outcome: ReportOutcome
       [roomRefused, roomRefusedWhy] = [named, 'not-allowed'];
     }
   }
+  // The note about a refused room is said once per room per day, not on every announcement naming it.
+  if (roomRefused && !firstNoteToday(config, roomRefused)) roomRefused = undefined;
   const change = kind === 'request' ? 'request' : kind === 'response' ? 'response' : outcome.change;
   const { stored } = outcome;
   announcer.announce(room, {

@@ -56,6 +56,8 @@ interface RoomState {
 
 export class Announcer {
   private readonly states = new Map<string, RoomState>();
+  /** Gives the line announcing a single incident a message id, so replies and reactions can name it (src/gestures). */
+  tagLine?: (room: string, number: number) => string;
   private readonly options: Required<Omit<AnnouncerOptions, 'onAnnounced'>> & Pick<AnnouncerOptions, 'onAnnounced'>;
 
   constructor(
@@ -165,6 +167,7 @@ export class Announcer {
     // Once the storm's budget is spent, a waiting reply goes first: admins are not kept behind summaries.
     const replyFirst = state.replies.length > 0 && (this.budgetSpent(state) || state.pending.length === 0);
     let text: string | undefined;
+    let id: string | undefined;
     if (state.dropped > 0) {
       const n = state.dropped;
       state.dropped = 0;
@@ -177,6 +180,7 @@ export class Announcer {
       state.pending = rest.flatMap((g) => g.items);
       if (first) {
         text = first.text;
+        if (first.items.length === 1) id = this.tagLine?.(room, first.items[0]!.number);
         state.linesInStorm += 1;
         const onAnnounced = this.options.onAnnounced;
         if (onAnnounced) {
@@ -190,7 +194,7 @@ export class Announcer {
       // Not awaited: the next slot is timed from now, not from when the socket took this line (under a flood the
       // write can lag, and waiting for it stretched 100 ms slots to 300 ms). Lines still leave in order.
       const said = text;
-      void this.rooms.send(room, said).catch((err: Error) => {
+      void this.rooms.send(room, said, id).catch((err: Error) => {
         this.log.warn({ room, err: err.message }, 'room message not sent');
         // The stream dropped under it: said again, first, once the bot is back in the room.
         if (!this.rooms.isJoined(room)) this.stateOf(room).replies.unshift(said);

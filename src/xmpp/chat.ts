@@ -12,6 +12,7 @@ import { bareJid } from '../protocol/validate.js';
 import { LEGACY_NS } from '../protocol/legacy.js';
 import type { Sender, TriageServices } from '../triage/context.js';
 import { dispatch } from '../triage/dispatch.js';
+import { isRoomGesture } from '../gestures/gestures.js';
 import type { Announcer } from './announcer.js';
 import type { Client } from './connection.js';
 import type { Rooms } from './rooms.js';
@@ -61,6 +62,7 @@ export function routeChat(deps: ChatDeps): void {
       onCorrection(deps, stanza, body, toldAboutEdits);
       return;
     }
+    if (isRoomGesture(stanza)) return; // replies and reactions: src/gestures
     const handled = stanza.attrs.type === 'groupchat' ? onRoomLine(deps, stanza, body, shouldTellNoRights) : onDirect(deps, stanza, body);
     handled.catch((err: Error) => deps.log.error({ err: err.message }, 'command handling failed'));
   });

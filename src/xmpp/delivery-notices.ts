@@ -26,6 +26,8 @@ export async function shapeFor(
   entry: OutboxEntry,
   payload: Element,
 ): Promise<Element> {
+  // Pubsub publications (the block list) go to a pubsub service, not a peer: nothing to shape, no version to ask.
+  if (payload.name === 'pubsub') return payload;
   const { profile } = await deps.profiles.profileOf(entry.to);
   let warned = warnedInquiries.get(deps.profiles);
   if (!warned) warnedInquiries.set(deps.profiles, (warned = new Set()));

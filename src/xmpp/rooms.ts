@@ -148,8 +148,10 @@ export class Rooms {
     }
   }
 
-  async send(room: string, body: string): Promise<void> {
-    await this.xmpp.send(xml('message', { to: bareJid(room), type: 'groupchat' }, xml('body', {}, body)));
+  /** `id`: also sent as the XEP-0359 origin-id, so the room's echo can be matched to what we sent. */
+  async send(room: string, body: string, id?: string): Promise<void> {
+    const ids = id === undefined ? [] : [xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id })];
+    await this.xmpp.send(xml('message', { to: bareJid(room), type: 'groupchat', ...(id === undefined ? {} : { id }) }, xml('body', {}, body), ...ids));
   }
 
   occupant(room: string, nick: string): Occupant | undefined {

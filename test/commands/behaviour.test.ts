@@ -264,6 +264,14 @@ describe('report', () => {
     expect(show).toContain('Sources: 192.0.2.1');
     expect(show).toContain(`Reporting admins: alice@example.org`);
   });
+
+  it('refuses a src= or loc= that is no address, like !solve, and sends nothing', async () => {
+    const { replies } = await w.run('!report 2 muc/flood flood src=nothing!!');
+    expect(replies).toEqual(["src=: 'nothing!!' is neither a JID nor an IP address; nothing reported"]);
+    expect((await w.run('!report 2 muc/flood flood loc=room@bad_domain!')).replies[0]).toMatch(/^loc=: 'room@bad_domain!' is not a valid JID/);
+    expect((await w.run('!solve #1 done jid=nothing!!')).replies[0]).toMatch(/nothing!!/);
+    expect(w.calls.originate).toEqual([]);
+  });
 });
 
 describe('export', () => {

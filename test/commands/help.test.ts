@@ -22,7 +22,7 @@ describe('the command list', () => {
   it('holds every command once, in help order', () => {
     expect(allCommands.map((c) => c.name)).toEqual([
       'help', 'list', 'show', 'ack', 'take', 'assign', 'release', 'snooze', 'solve', 'reopen', 'note', 'severity', 'relate',
-      'forward', 'report', 'inquire', 'request', 'mute', 'unmute', 'mutes', 'outbox', 'peers', 'search', 'stats', 'export', 'reload',
+      'forward', 'report', 'inquire', 'request', 'block', 'unblock', 'blocks', 'mute', 'unmute', 'mutes', 'outbox', 'peers', 'search', 'stats', 'export', 'reload',
     ]);
   });
 

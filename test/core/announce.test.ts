@@ -257,3 +257,23 @@ describe('oneLine', () => {
     expect(oneLine('abc', 3)).toBe('abc');
   });
 });
+
+describe('an update (issue 15 §5)', () => {
+  it('is one line saying what changed since the version before', async () => {
+    const { changesOf } = await import('../../src/core/announce-update.js');
+    const before = fullIncident();
+    const after = structuredClone(before);
+    after.status = 'resolved';
+    after.severity = 1;
+    after.solutions = [{ texts: [{ lang: 'en', text: 'accounts\ndisabled' }] }] as typeof after.solutions;
+    expect(changesOf(before, after)).toEqual(['resolved', `severity ${before.severity}→1`, 'solution: accounts disabled']);
+    const s = stored(after);
+    s.versions = [
+      { at: 'x', from: s.from, format: 'iodef', kind: 'report', incident: before },
+      { at: 'y', from: s.from, format: 'iodef', kind: 'report', incident: after },
+    ];
+    const text = formatAnnouncement(s, { change: 'updated' });
+    expect(text.split('\n')).toHaveLength(1);
+    expect(text).toMatch(/^#7 updated by [^:]+: resolved — severity \d→1 — solution: accounts disabled — !show #7$/);
+  });
+});

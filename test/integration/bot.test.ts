@@ -124,10 +124,12 @@ describe('receiving reports', () => {
     await sendIodef(trustedPeer, 'report', inc);
     await sendIodef(trustedPeer, 'report', { ...inc, status: 'updated', texts: [{ lang: 'en', text: 'now also registration spam' }] });
     expect(bot.store.size).toBe(sizeBefore);
-    await operators.waitFor((b) => b.includes(`#${number} UPDATED`) && b.includes('now also registration spam'));
-    // Exactly one NEW and one UPDATED line for this incident: the identical re-send announced nothing.
+    const update = await operators.waitFor((b) => b.startsWith(`#${number} updated`));
+    // One line saying what changed (issue 15 §5), not the whole incident again.
+    expect(update).toBe(`#${number} updated by ${PEER}: text “now also registration spam” — !show #${number}`);
+    // Exactly one NEW and one update line for this incident: the identical re-send announced nothing.
     const lines = operators.messages.filter((m) => m.body.startsWith(`#${number} `));
-    expect(lines.map((m) => m.body.split(' ')[1])).toEqual(['NEW', 'UPDATED']);
+    expect(lines.map((m) => m.body.split(' ')[1])).toEqual(['NEW', 'updated']);
     const stored = bot.store.getByNumber(number)!;
     expect(stored.versions).toHaveLength(2);
     expect(stored.timeline.map((t) => t.action)).toEqual(['reported', 'updated by peer']);

@@ -2,9 +2,9 @@
  * The bot as an operator runs it: `npm start -- --config FILE`, exit codes, the password from the environment,
  * and the `untrusted: "reject"` policy.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,8 +33,14 @@ interface Run {
   stderr: string;
 }
 
+/** What `until` gets: the running process and what it has written to stdout so far. */
+interface Running {
+  child: ChildProcess;
+  stdout(): string;
+}
+
 /** Runs the real entry point; `until` lets a test act while it runs, then it is sent SIGTERM. */
-function runBot(args: string[], env: Record<string, string> = {}, until?: () => Promise<void>, viaNpm = false): Promise<Run> {
+function runBot(args: string[], env: Record<string, string> = {}, until?: (running: Running) => Promise<void>, viaNpm = false): Promise<Run> {
   // Its own process group, signalled as a whole like a terminal's Ctrl-C or systemd's stop would (npm does not
   // reliably relay a signal sent to its pid alone).
   const options = { cwd: root, env: { ...process.env, ...env }, detached: true };
@@ -47,7 +53,7 @@ function runBot(args: string[], env: Record<string, string> = {}, until?: () => 
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
   if (until) {
-    void until().finally(() => process.kill(-child.pid!, 'SIGTERM'));
+    void until({ child, stdout: () => stdout }).finally(() => process.kill(-child.pid!, 'SIGTERM'));
   }
   return exited;
 }
@@ -162,6 +168,53 @@ describe('the command line', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(room.occupants.has('incident-bot')).toBe(false);
   }, 40_000);
+});
+
+describe('SIGHUP', () => {
+  /** Polls until `check` holds (the bot logs and joins asynchronously); throws with `what` after 20 s. */
+  async function eventually(what: string, check: () => boolean): Promise<void> {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!check()) throw new Error(`not seen in 20 s: ${what}`);
+  }
+
+  it('re-reads the file: an invalid one changes nothing, a new operators room is joined and a removed one left, on one connection', async () => {
+    const extra = `ops-hup-extra@${prosody.mucOf(HOME)}`;
+    const file = await writeConfig('sighup', (c) => (c.rooms.default = `ops-hup@${prosody.mucOf(HOME)}`));
+    const alice = await prosody.client({ username: 'alice', host: HOME, password: PASSWORD, resource: 'sighup' });
+    const room = await observeRoom(alice, `ops-hup@${prosody.mucOf(HOME)}`, 'alice');
+    const extraRoom = await observeRoom(alice, extra, 'alice');
+    const reloads = (stdout: string) => stdout.split('\n').filter((l) => l.includes('"msg":"configuration reload"'));
+    const rewrite = async (patch: (c: Record<string, any>) => void) => {
+      const json = JSON.parse(await readFile(file, 'utf8'));
+      patch(json);
+      await writeFile(file, JSON.stringify(json));
+    };
+    const run = await runBot(['--config', file], {}, async ({ child, stdout }) => {
+      await room.waitForOccupant('incident-bot', 20_000);
+      await rewrite((c) => {
+        c.rooms.operators = [extra];
+        c.rooms.maxJoined = 0;
+      });
+      child.kill('SIGHUP');
+      await eventually('the refused reload', () => reloads(stdout()).length === 1);
+      expect(extraRoom.occupants.has('incident-bot')).toBe(false);
+      await rewrite((c) => (c.rooms.maxJoined = 20));
+      child.kill('SIGHUP');
+      await extraRoom.waitForOccupant('incident-bot', 20_000);
+      await rewrite((c) => (c.rooms.operators = []));
+      child.kill('SIGHUP');
+      await eventually('the bot leaving the removed room', () => !extraRoom.occupants.has('incident-bot'));
+    });
+    expect(run.code).toBe(0);
+    const [refused, applied, removed] = reloads(run.stdout).map((l) => JSON.parse(l) as { ok: boolean; result: string });
+    expect(refused).toMatchObject({ ok: false });
+    expect(refused!.result).toContain('rooms.maxJoined');
+    expect(applied).toMatchObject({ ok: true });
+    expect(applied!.result).toContain('rooms changed and applied');
+    expect(removed).toMatchObject({ ok: true });
+    // Never reconnected: one stream from start to stop.
+    expect(run.stdout.split('\n').filter((l) => l.includes('"msg":"online"'))).toHaveLength(1);
+  }, 60_000);
 });
 
 describe('untrusted: reject', () => {

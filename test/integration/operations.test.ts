@@ -89,7 +89,13 @@ describe('/metrics', () => {
     const { status, text, type } = await get('/metrics');
     expect(status).toBe(200);
     expect(type).toContain('text/plain');
-    const m = parseExposition(text);
+    let m = parseExposition(text);
+    // Incidents by state come from the store's counters, which follow its index passes (a fraction of a second
+    // behind the commits): scrape again until they caught up, as Prometheus would on its next scrape.
+    for (let i = 0; i < 100 && m.value('incident_bot_incidents', { state: 'open' }) !== 4; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      m = parseExposition((await get('/metrics')).text);
+    }
     expect(m.value('incident_bot_reports_received_total', { format: 'iodef', kind: 'report', trust: 'trusted' })).toBe(3);
     expect(m.value('incident_bot_reports_received_total', { format: 'iodef', kind: 'report', trust: 'untrusted' })).toBe(1);
     expect(m.value('incident_bot_ack_latency_seconds_count')).toBe(4);
@@ -160,6 +166,45 @@ describe('reload', () => {
     expect(await dm('reload')).toContain('needing a restart to take effect: nick');
     expect(bot.config.nick).toBe('incident-bot');
   });
+});
+
+describe('reload: rooms', () => {
+  it('leaves a report room that rooms.allow no longer allows, and stays in the default room, on the same stream', async () => {
+    const before = onlineEvents;
+    const reports = `reports@${prosody.mucOf(HOME)}`;
+    const reportsRoom = await observeRoom(alice, reports, 'alice');
+    const rewrite = async (allow: string[]) => {
+      const json = JSON.parse(await readFile(configFile, 'utf8'));
+      json.rooms.allow = allow;
+      await writeFile(configFile, JSON.stringify(json, null, 2));
+      return dm('reload');
+    };
+    expect(await rewrite([`*@${prosody.mucOf(HOME)}`])).toContain('rooms changed and applied');
+    // A trusted report that names the room: now allowed, so the bot joins it to announce there.
+    await peer.sendIodef(botJid, 'report', sampleIncident(PEER, { room: reports }));
+    await reportsRoom.waitForOccupant('incident-bot', 10_000);
+    const answer = await rewrite([]);
+    expect(answer).toContain(`Left report rooms no longer allowed: ${reports}.`);
+    for (let i = 0; i < 50 && reportsRoom.occupants.has('incident-bot'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(reportsRoom.occupants.has('incident-bot')).toBe(false);
+    expect(room.occupants.has('incident-bot')).toBe(true);
+    expect(onlineEvents).toBe(before);
+  });
+});
+
+describe('after the server restarts', () => {
+  it('counts the reconnect, and /healthz is 200 again once back in the room', async () => {
+    await prosody.restart();
+    let m = parseExposition((await get('/metrics')).text);
+    for (let i = 0; i < 200 && !(m.value('incident_bot_reconnects_total') === 1 && m.value('incident_bot_in_default_room') === 1); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      m = parseExposition((await get('/metrics')).text);
+    }
+    expect(m.value('incident_bot_reconnects_total')).toBe(1);
+    expect(m.value('incident_bot_connected')).toBe(1);
+    expect(m.value('incident_bot_in_default_room')).toBe(1);
+    expect((await get('/healthz')).status).toBe(200);
+  }, 30_000);
 });
 
 describe('/healthz', () => {
