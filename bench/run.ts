@@ -228,20 +228,44 @@ async function benchIngest(live: Live, sizes: BenchSizes, progress: (s: string) 
   const warm = reports(Math.min(100, sizes.ingest)).map((i) => encodeIodef('report', i));
   await sendWindowed(live.peer, live.echoJid, warm);
   await sendWindowed(live.peer, live.botJid, warm);
+  const botCpu: number[] = [];
+  const echoCpu: number[] = [];
   for (let r = 0; r < sizes.reps; r++) {
     const payloads = reports(sizes.ingest).map((i) => encodeIodef('report', i));
     // Alternate the order so neither side always runs second.
     const order = r % 2 === 0 ? (['echo', 'bot'] as const) : (['bot', 'echo'] as const);
     for (const who of order) {
+      const child = who === 'bot' ? live.bot : live.echo;
+      const cpu0 = await processCpuMs(child.pid);
       const ms = await sendWindowed(live.peer, who === 'bot' ? live.botJid : live.echoJid, payloads);
+      // The bot's work after the last acknowledgement (announcements, index pass) belongs to these reports too.
+      if (who === 'bot') await sleep(300);
+      const cpu = ((await processCpuMs(child.pid)) - cpu0) / sizes.ingest;
       (who === 'bot' ? botRates : echoRates).push((sizes.ingest / ms) * 1000);
+      (who === 'bot' ? botCpu : echoCpu).push(cpu);
     }
-    progress(`ingest rep ${r + 1}: bot ${botRates.at(-1)!.toFixed(0)}/s, echo ${echoRates.at(-1)!.toFixed(0)}/s`);
+    progress(
+      `ingest rep ${r + 1}: bot ${botRates.at(-1)!.toFixed(0)}/s, echo ${echoRates.at(-1)!.toFixed(0)}/s (ratio ${pct(botRates.at(-1)! / echoRates.at(-1)!)}); ` +
+        `CPU per report: bot ${botCpu.at(-1)!.toFixed(3)} ms, echo ${echoCpu.at(-1)!.toFixed(3)} ms`,
+    );
     await sleep(300);
   }
   const bot = median(botRates);
   const base = median(echoRates);
+  const cpuBot = median(botCpu);
+  const cpuEcho = median(echoCpu);
+  progress(`ingest: ratio ${pct(bot / base)} (bot ${bot.toFixed(0)}/s, echo ${base.toFixed(0)}/s); CPU per report bot ${cpuBot.toFixed(3)} ms, echo ${cpuEcho.toFixed(3)} ms (${times(cpuBot / cpuEcho)})`);
   return [
+    {
+      section: 'Ingest',
+      figure: `1. Ingest: process CPU per report (user+system, all threads; N=${sizes.ingest})`,
+      bot: cpuBot,
+      baseline: cpuEcho,
+      unit: 'ms',
+      ratio: times(cpuBot / cpuEcho),
+      target: '',
+      met: undefined,
+    },
     {
       section: 'Ingest',
       figure: `1. Ingest: report IQs acked/s (N=${sizes.ingest}, window ${WINDOW})`,
@@ -253,6 +277,24 @@ async function benchIngest(live: Live, sizes: BenchSizes, progress: (s: string) 
       met: bot / base >= 0.9,
     },
   ];
+}
+
+/**
+ * CPU time (every thread: main, GC, libuv pool) a child process has used so far, in ms: the sum of its threads'
+ * on-CPU nanoseconds in /proc/PID/task/TID/schedstat (Linux; finer than the 10 ms ticks of /proc/PID/stat, so a
+ * small run still measures). Node's threads live as long as the process, so none drops out between two readings.
+ */
+async function processCpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return NaN;
+  let ns = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    try {
+      ns += Number((await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')).split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns / 1e6;
 }
 
 /** Every `#N` a room line names, expanding "#a–#b" ranges. */
@@ -308,7 +350,27 @@ async function benchLatency(live: Live, sizes: BenchSizes, progress: (s: string)
   // The echo bot joins the same room (nick 'echo') for the baseline; it only speaks there while echoSays.on.
   await observer.waitForOccupant('echo');
 
+  const singleBot: number[] = [];
+  const singleEcho: number[] = [];
   for (let r = 0; r < sizes.reps; r++) {
+    // One report in a quiet room, to each: what an operator waits for outside a storm.
+    {
+      await sleep(sizes.quietMs);
+      const inc = reports(1)[0]!;
+      const seenBefore = seenNumber.size;
+      const t0 = performance.now();
+      await sendWindowed(live.peer, live.botJid, [encodeIodef('report', inc)]);
+      await waitAll(() => seenNumber.size > seenBefore, 'the single announcement');
+      singleBot.push(Math.max(...[...seenNumber.values()].slice(seenBefore)) - t0);
+      const echoInc = reports(1)[0]!;
+      await live.echoSays(true);
+      const t1 = performance.now();
+      await sendWindowed(live.peer, live.echoJid, [encodeIodef('report', echoInc)]);
+      await waitAll(() => seenId.has(echoInc.id), 'the single echo line');
+      singleEcho.push(seenId.get(echoInc.id)! - t1);
+      await live.echoSays(false);
+      botLines.length = 0;
+    }
     // Bot: reports → announcements (possibly folded by storm grouping).
     {
       const incs = reports(sizes.latency);
@@ -348,6 +410,17 @@ async function benchLatency(live: Live, sizes: BenchSizes, progress: (s: string)
     botLines.length = 0;
   }
   const rows: Row[] = [];
+  progress(`latency single report: bot ${singleBot.map((x) => x.toFixed(0)).join(', ')} ms; echo ${singleEcho.map((x) => x.toFixed(0)).join(', ')} ms`);
+  rows.push({
+    section: 'Latency',
+    figure: `2. Latency: one report in a quiet room → room line p50 (${sizes.reps} reports)`,
+    bot: median(singleBot),
+    baseline: median(singleEcho),
+    unit: 'ms',
+    ratio: times(median(singleBot) / median(singleEcho)),
+    target: '≤ 2× echo',
+    met: median(singleBot) <= 2 * median(singleEcho),
+  });
   for (const p of ['p50', 'p95', 'p99'] as const) {
     const bot = median(botP[p]);
     const base = median(echoP[p]);
