@@ -294,10 +294,13 @@ export async function assembleBot(config: Config, opts: BotOptions & { xmpp?: Cl
       delivery.stop();
       xmpp.reconnect.stop();
       await rooms.leaveAll();
-      await gestures.close();
       const { saved } = await store.close();
       // Only changes nobody was told about can be left (acknowledgements follow writes); the lock is released anyway.
       if (!saved) log.warn({ store: config.storage.path }, 'the last changes could not be written at shutdown (never acknowledged)');
+      // After the store: the announcement index is a cache of message ids. A write to it stuck on a full disk must
+      // not hold the exit (and the store's lock) — at most 2 s, then it is left as it is.
+      const closed = await Promise.race([gestures.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 2_000).unref())]);
+      if (!closed) log.warn('the announcement index did not close in time (a full disk?): left as it is');
       await xmpp.stop().catch(() => undefined);
     },
   };
