@@ -1,3 +1,4 @@
+import { monotonicNow } from '../src/core/clock.js';
 import { clip, line } from '../src/core/flat-text.js';
 import { applyBlock, planTargets, rememberPlan, takePlan } from '../src/mitigation/block.js';
 import { memberRefusal, roomMembersOf } from '../src/mitigation/room-members.js';
@@ -27,7 +28,7 @@ export default defineCommand({
     if (!stored) return;
     const store = ctx.services.store;
     if (ctx.args.length === 2 && ctx.args[1]!.toLowerCase() === 'confirm') {
-      const plan = takePlan(store, stored.number, Date.now());
+      const plan = takePlan(store, stored.number, monotonicNow());
       if (!plan) {
         ctx.reply(`Nothing to confirm for #${stored.number}: first say !block #${stored.number} [jid|domain…] to see what would be blocked.`);
         return;
@@ -53,7 +54,7 @@ export default defineCommand({
     const unread = members?.unreadable.length
       ? line` (member lists not checked: ${clip(members.unreadable.map((u) => `${u.room} ${u.why}`).join(', '), 300)})`
       : '';
-    rememberPlan(store, { number: stored.number, targets: planned.targets, by: ctx.actor, madeAt: Date.now() });
+    rememberPlan(store, { number: stored.number, targets: planned.targets, by: ctx.actor, madeAt: monotonicNow() });
     const domains = planned.targets.filter((t) => !t.includes('@'));
     const warning = domains.length ? ` — WARNING: ${domains.join(', ')} blocks every account of that server` : '';
     ctx.reply(line`#${stored.number} would block: ${clip(planned.targets.join(', '), 400)}${warning}. Type !block #${stored.number} confirm to publish.${unread}`);

@@ -1,3 +1,4 @@
+import { steadyWallNow } from '../src/core/clock.js';
 import { line } from '../src/core/flat-text.js';
 import { defineCommand, UsageError } from '../src/triage/command.js';
 import { formatDuration, parseDuration } from '../src/triage/duration.js';
@@ -20,7 +21,7 @@ export default defineCommand({
     const mutes = ctx.services.mutes;
     if (!mutes) throw new Error('mutes are not available');
     const reason = ctx.args.slice(2).join(' ') || undefined;
-    const until = new Date(Date.now() + ms).toISOString();
+    const until = new Date(steadyWallNow() + ms).toISOString();
     const mute = await mutes.add({ what, until, by: ctx.actor, ...(reason ? { reason } : {}) });
     ctx.reply(line`muted ${mute.kind} ${mute.what} for ${formatDuration(ms)} (until ${until.slice(11, 16)} UTC): reports are stored but not announced`);
   },

@@ -1,3 +1,4 @@
+import { steadyWallNow } from '../src/core/clock.js';
 import { line } from '../src/core/flat-text.js';
 import { defineCommand, UsageError } from '../src/triage/command.js';
 import { formatDuration } from '../src/triage/duration.js';
@@ -10,7 +11,7 @@ export default defineCommand({
   where: 'both',
   run(ctx) {
     if (ctx.args.length) throw new UsageError('mutes takes no arguments');
-    const now = Date.now();
+    const now = steadyWallNow();
     const mutes = (ctx.services.mutes?.list() ?? []).filter((m) => Date.parse(m.until) > now);
     if (mutes.length === 0) {
       ctx.reply('Nothing is muted.');

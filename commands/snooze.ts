@@ -1,3 +1,4 @@
+import { steadyWallNow } from '../src/core/clock.js';
 import { defineCommand, UsageError } from '../src/triage/command.js';
 import { formatDuration, parseDuration } from '../src/triage/duration.js';
 import { resolveRef } from '../src/triage/args.js';
@@ -15,7 +16,7 @@ export default defineCommand({
     const ms = duration ? parseDuration(duration) : undefined;
     if (ctx.args.length < 2 || ms === undefined) throw new UsageError(duration && ctx.args.length >= 2 ? `'${duration.slice(0, 20)}' is not a duration (30m, 2h, 1d)` : 'give references and a duration');
     const refs = refsOf(ctx, ctx.args.slice(0, -1));
-    const until = new Date(Date.now() + ms).toISOString();
+    const until = new Date(steadyWallNow() + ms).toISOString();
     const lines: string[] = [];
     for (const ref of refs) {
       const found = resolveRef(ctx.services.store, ref);

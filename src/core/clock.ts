@@ -17,3 +17,13 @@ export const systemClock: Clock = {
 
 /** Monotonic milliseconds: the default `now` of rate limiters and pacers. */
 export const monotonicNow = (): number => performance.now();
+
+const wallAtStart = Date.now();
+const monotonicAtStart = performance.now();
+
+/**
+ * Wall time that never steps: the wall clock as it read when the process started, advanced by the monotonic clock.
+ * For deadlines that must be stored as wall times to survive a restart (mutes, snoozes, reminders): compared with
+ * this, a clock set back an hour neither stretches a mute nor holds a reminder, and one set forward ends nothing early.
+ */
+export const steadyWallNow = (): number => wallAtStart + (performance.now() - monotonicAtStart);

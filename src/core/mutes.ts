@@ -1,13 +1,14 @@
 /**
  * Mutes (`!mute peer.example 2h flood`): while one lasts, matching reports are still stored, acknowledged, counted
  * and searchable, but not announced; when it ends, the room gets one line saying what arrived meanwhile. Kept in a
- * small lowdb file next to the store (`mutes.json`) so they survive restarts. Expiry is by wall time (a mute says
- * "until 16:30"); the check runs on a monotonic timer.
+ * small lowdb file next to the store (`mutes.json`) so they survive restarts. The end is stored as a wall time (a
+ * mute says "until 16:30") and compared with steadyWallNow(), which does not step with the system clock.
  */
 import { dirname, join } from 'node:path';
 import { JSONFilePreset } from 'lowdb/node';
 import type { Low } from 'lowdb';
 import { bareJid, domainOf } from '../protocol/validate.js';
+import { steadyWallNow } from './clock.js';
 import type { StoredIncident } from './store.js';
 
 export type MuteKind = 'peer' | 'domain' | 'category';
@@ -64,7 +65,7 @@ export class Mutes {
   }
 
   /** The mute holding this incident's announcement back (counted), or undefined: announce it. */
-  hold(stored: StoredIncident, now = Date.now()): Mute | undefined {
+  hold(stored: StoredIncident, now = steadyWallNow()): Mute | undefined {
     const mute = this.db.data.mutes.find((m) => Date.parse(m.until) > now && matches(m, stored));
     if (!mute) return undefined;
     mute.held += 1;
@@ -75,7 +76,7 @@ export class Mutes {
   }
 
   /** Removes the mutes that have ended and returns them (their summary lines are the caller's). */
-  async expire(now = Date.now()): Promise<Mute[]> {
+  async expire(now = steadyWallNow()): Promise<Mute[]> {
     const ended = this.db.data.mutes.filter((m) => Date.parse(m.until) <= now);
     if (ended.length === 0) return [];
     this.db.data.mutes = this.db.data.mutes.filter((m) => !ended.includes(m));

@@ -3,11 +3,12 @@
  * open incidents are looked at — at most SCANNED, newest first, from the store's state index, so a million stored
  * incidents cost nothing — and those due are re-announced in one line. Due: a trusted incident still `open`,
  * reminded fewer than `times` times, not snoozed, and older than `(reminded + 1) × interval` (severity 1–2: the
- * short interval). The count and the snooze are in the record, so they survive restarts. Ages are wall-clock
- * differences of stored times (what "15 min" means to the room); only the timer is monotonic.
+ * short interval). The count and the snooze are in the record, so they survive restarts. Ages are measured from
+ * the stored receipt times with steadyWallNow(), so a system clock stepped while the bot runs moves no reminder.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
+import { steadyWallNow } from '../core/clock.js';
 import { line } from '../core/flat-text.js';
 import type { IncidentStore, StoredIncident } from '../core/store.js';
 import { ageOf } from '../triage/list-query.js';
@@ -28,7 +29,7 @@ export class Reminders {
   }
 
   /** Announces the reminders due now (one line), and counts them in the records. */
-  async check(now = Date.now()): Promise<StoredIncident[]> {
+  async check(now = steadyWallNow()): Promise<StoredIncident[]> {
     const { store, config, announcer } = this.deps;
     if (this.running || config.reminders.times === 0) return [];
     this.running = true;
