@@ -11,7 +11,8 @@ import { clip, line } from '../core/flat-text.js';
 import type { IncidentStore, StoredIncident } from '../core/store.js';
 import type { PendingAnnouncement } from '../core/storm.js';
 import { decideTrust } from '../core/trust.js';
-import { domainOf } from '../protocol/validate.js';
+import { SenderRateLimiter } from '../core/limits.js';
+import { bareJid, domainOf } from '../protocol/validate.js';
 import type { Client } from '../xmpp/connection.js';
 import { decodeAbuseReport, fileAbuseReport, findAbuseReport } from './abuse-reports.js';
 import { DEFAULT_STORM_WINDOW_SECONDS } from './rtbl-config.js';
@@ -74,8 +75,18 @@ export class StormGate {
 export function routeAbuseReports(deps: AbuseRouteDeps): void {
   const windowMs = (deps.config.rtbl?.stormWindowSeconds ?? DEFAULT_STORM_WINDOW_SECONDS) * 1000;
   const gate = new StormGate(windowMs, deps.now);
+  // The same per-sender and per-domain limits as incident reports (their own buckets): a flood of abuse reports
+  // must not grow the store faster than one of reports could.
+  const { limits } = deps.config;
+  const senders = new SenderRateLimiter({ perMinute: limits.reportsPerMinute, burst: limits.burst });
+  const domains = new SenderRateLimiter({ perMinute: limits.reportsPerMinutePerDomain, burst: limits.burstPerDomain });
   deps.xmpp.on('stanza', (stanza: Element) => {
     if (!stanza.is('message') || stanza.attrs.type === 'error' || !findAbuseReport(stanza)) return;
+    const from = (stanza.attrs.from as string | undefined) ?? deps.config.xmpp.domain;
+    if (!senders.take(bareJid(from)) || !domains.take(domainOf(from))) {
+      deps.count('rejected-rate-limit');
+      return;
+    }
     onAbuseReport(deps, gate, stanza).catch((err: Error) => deps.log.error({ err: err.message }, 'abuse report failed'));
   });
 }
